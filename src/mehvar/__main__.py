@@ -1,0 +1,3 @@
+from mehvar.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""Shared fixtures: one employee per role, customers made through the real services."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("MEHVAR_TESTING", "true")
+
+from mehvar.core.roles import Role  # noqa: E402
+
+_mobiles = itertools.count(1_000_000)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk only to loopback: a stray call to the internet fails loudly."""
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in {"localhost", "::1"} or host.startswith("/")
+        ):
+            raise RuntimeError(f"Network access to {host} is blocked in tests.")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., Any]:
+    from mehvar.core.models import User
+
+    def make(role: str = Role.SALES, username: str | None = None, **extra: Any) -> User:
+        username = username or f"{role}-{User.objects.count() + 1}"
+        user = User.objects.create_user(
+            username=username, password="pass-12345-word", role=role, **extra
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def users(make_user: Callable[..., Any]) -> dict[str, Any]:
+    """One employee per role, plus a second sales person to test per-object rules."""
+    made = {role.value: make_user(role.value, username=role.value) for role in Role}
+    made["sales2"] = make_user(Role.SALES, username="sales2")
+    return made
+
+
+@pytest.fixture
+def make_customer(users: dict[str, Any]) -> Callable[..., Any]:
+    from mehvar.customers.services import customer_create
+
+    def make(actor: Any = None, owner: Any = None, **data: Any) -> Any:
+        data.setdefault("first_name", "علی")
+        data.setdefault("last_name", "رضایی")
+        if "mobile" not in data:
+            data["mobile"] = f"0912{next(_mobiles):07d}"
+        kwargs = {} if owner is None else {"owner": owner}
+        return customer_create(actor=actor or users["admin"], data=data, **kwargs)
+
+    return make
