@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import os
+
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-os.environ.setdefault("MEHVAR_TESTING", "true")
 
-from mehvar.core.roles import Role  # noqa: E402
+from mehvar.core.roles import Role
 
 _mobiles = itertools.count(1_000_000)
 

@@ -8,6 +8,7 @@ helpers below fail loudly instead of guessing.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -53,7 +54,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 MEHVAR_ENV = env_str("MEHVAR_ENV", "development")
 PRODUCTION = MEHVAR_ENV == "production"
-TESTING = env_bool("MEHVAR_TESTING", False)
+# Under pytest, background tasks run inline so a test sees their effect at once.
+TESTING = env_bool("MEHVAR_TESTING", "pytest" in sys.modules)
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 if PRODUCTION:

@@ -6,7 +6,7 @@ from mehvar.api import api
 urlpatterns = [
     path("", include("mehvar.core.urls")),
     path("customers/", include("mehvar.customers.urls")),
-    path("imports/", include("mehvar.customers.import_urls")),
+    path("data/", include("mehvar.customers.data_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,4 +1,4 @@
 from django.urls import path
 
-app_name = "imports"
+app_name = "data"
 urlpatterns: list = []
