@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("mehvar.core.urls")),
     path("customers/", include("mehvar.customers.urls")),
     path("data/", include("mehvar.customers.data_urls")),
+    path("audit/", include("mehvar.customers.audit_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

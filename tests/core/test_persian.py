@@ -130,15 +130,16 @@ def test_normalize_text_output_is_clean(s: str) -> None:
 @given(tricky_text)
 def test_search_key_output_is_folded(s: str) -> None:
     key = search_key(s)
-    assert not re.search(f"[آأإٱؤئۀەة{ZWNJ}]", key)
-    assert key == key.casefold() or key == search_key(key.casefold())
+    assert not re.search(f"[آأإٱؤئۀەةA-Z{ZWNJ}]", key)
 
 
 persian_word = st.text(alphabet="ابپتجچخدرزسشعفقکگلمنوهی", min_size=1, max_size=10)
 
 
 @given(st.lists(persian_word, min_size=1, max_size=4), st.data())
-def test_arabic_keyboard_spelling_normalises_to_persian(words: list[str], data: st.DataObject) -> None:
+def test_arabic_keyboard_spelling_normalises_to_persian(
+    words: list[str], data: st.DataObject
+) -> None:
     persian = " ".join(words)
     arabic = "".join(
         data.draw(st.sampled_from(["ي", "ى"])) if c == "ی" else "ك" if c == "ک" else c

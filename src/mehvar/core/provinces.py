@@ -60,7 +60,8 @@ PROVINCES: Final[tuple[Province, ...]] = (
 PROVINCE_CHOICES: Final[list[tuple[str, str]]] = [(p.code, p.name_fa) for p in PROVINCES]
 
 # Spellings seen in the wild besides name_fa, name_en and the code: transliterations, older
-# romanisations, and Persian written with the adjective first or without "و".
+# romanisations, and Persian without "و" or with it glued on by a ZWNJ (search keys drop ZWNJ,
+# so "سیستان‌وبلوچستان" cannot be split back into words and needs its own entry).
 _ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "east-azerbaijan": (
         "Azarbaijan Sharghi",
@@ -89,6 +90,7 @@ _ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "Chaharmahal Bakhtiari",
         "چهار محال و بختیاری",
         "چهارمحال بختیاری",
+        "چهارمحال‌وبختیاری",
     ),
     "south-khorasan": ("Khorasan Jonubi", "Khorasan Jonoobi", "Southern Khorasan"),
     "razavi-khorasan": ("Khorasan Razavi", "Khorassan Razavi", "Khorasan-e Razavi"),
@@ -102,6 +104,7 @@ _ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "Sistan Baluchestan",
         "Sistan-Baluchistan",
         "سیستان بلوچستان",
+        "سیستان‌وبلوچستان",
     ),
     "fars": ("Pars",),
     "qazvin": ("Ghazvin", "Qazwin"),
@@ -118,6 +121,7 @@ _ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "کهکیلویه و بویراحمد",
         "کهگیلویه و بویر احمد",
         "کهگیلویه بویراحمد",
+        "کهگیلویه‌وبویراحمد",
     ),
     "golestan": (),
     "gilan": ("Guilan",),

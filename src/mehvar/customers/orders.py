@@ -17,7 +17,7 @@ from mehvar.core.persian import normalize_text, to_latin_digits
 from mehvar.core.roles import Perm
 from mehvar.core.timeline import record_touchpoint
 from mehvar.customers.models import Customer, Order, OrderChannel, OrderLine, OrderStatus, Product
-from mehvar.customers.services import department_of, require
+from mehvar.customers.services import attribute_history, department_of, require
 
 _ORDER_TO_CHANNEL = {
     OrderChannel.IN_STORE: Channel.IN_STORE,
@@ -98,6 +98,7 @@ def order_create(
         note=normalize_text(note)[:500],
         created_by=actor,
     )
+    attribute_history(order, actor)
     try:
         with transaction.atomic():
             order.save()
@@ -139,6 +140,7 @@ def order_set_status(*, actor: User, order: Order, status: OrderStatus | str) ->
         return order
     previous = OrderStatus(order.status)
     order.status = status
+    attribute_history(order, actor)
     order.save(update_fields=["status"])
     record_touchpoint(
         customer=order.customer,

@@ -71,6 +71,12 @@ def refresh_search_keys(customer: Customer) -> None:
     customer.email_key = customer.email.lower()
 
 
+def attribute_history(instance: Any, actor: User | None) -> None:
+    """Name the employee on the audit-log row even outside a web request (imports, tasks)."""
+    if actor is not None and actor.is_authenticated:
+        instance._history_user = actor
+
+
 def _conflicts(values: Mapping[str, Any], *, exclude_id: int | None) -> dict[str, int]:
     """Which unique values already belong to another (unmerged) customer, and whose."""
     query = Q()
@@ -136,6 +142,7 @@ def customer_create(
     customer = Customer(**values, created_by=actor, company=company)
     customer.owner = _owner_value(actor, owner, creating=True)
     refresh_search_keys(customer)
+    attribute_history(customer, actor)
     try:
         # A savepoint, so a racing duplicate leaves the outer transaction usable.
         with transaction.atomic():
@@ -196,6 +203,7 @@ def customer_update(
     model_changes = [name for name in changed if name != "tags"]
     if model_changes:
         refresh_search_keys(customer)
+        attribute_history(customer, actor)
         customer.save(
             update_fields=[*model_changes, "name_key", "name_key_rev", "email_key", "updated_at"]
         )
@@ -303,7 +311,7 @@ def interaction_log(
         raise ValidationFailed({"summary": gettext_lazy("Write what was said.")})
     if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
         raise ValidationFailed({"occurred_at": gettext_lazy("A contact cannot be in the future.")})
-    interaction = Interaction.objects.create(
+    interaction = Interaction(
         customer=customer,
         channel=Channel(channel),
         department=Department(department) if department else department_of(actor),
@@ -313,6 +321,8 @@ def interaction_log(
         employee=actor,
         occurred_at=occurred_at or timezone.now(),
     )
+    attribute_history(interaction, actor)
+    interaction.save()
     record_touchpoint(
         customer=customer,
         kind=EventKind.INTERACTION,
@@ -334,7 +344,9 @@ def note_add(*, actor: User, customer: Customer, body: str) -> Note:
     body = normalize_text(body) if "\n" not in body else body.strip()
     if not body:
         raise ValidationFailed({"body": gettext_lazy("The note is empty.")})
-    note = Note.objects.create(customer=customer, body=body[:5000], author=actor)
+    note = Note(customer=customer, body=body[:5000], author=actor)
+    attribute_history(note, actor)
+    note.save()
     record_touchpoint(
         customer=customer,
         kind=EventKind.NOTE_ADDED,
@@ -357,13 +369,15 @@ def task_create(
         raise ValidationFailed({"title": gettext_lazy("Give the task a title.")})
     if timezone.is_naive(due_at):
         raise ValidationFailed({"due_at": gettext_lazy("The due time needs a time zone.")})
-    task = Task.objects.create(
+    task = Task(
         customer=customer,
         title=title[:200],
         due_at=due_at,
         assignee=assignee or actor,
         created_by=actor,
     )
+    attribute_history(task, actor)
+    task.save()
     record_touchpoint(
         customer=customer,
         kind=EventKind.TASK_CREATED,
@@ -385,6 +399,7 @@ def task_complete(*, actor: User, task: Task) -> Task:
     if task.status != TaskStatus.OPEN:
         return task
     task.status, task.completed_at = TaskStatus.DONE, timezone.now()
+    attribute_history(task, actor)
     task.save(update_fields=["status", "completed_at"])
     record_touchpoint(
         customer=task.customer,

@@ -1,0 +1,57 @@
+"""The one place that decides whether a view answers with a full page or an htmx partial.
+
+STYLE.md rule 7 (after netbox ``utilities/htmx.py``): a view has one template for the page and
+one under ``partials/`` for the piece htmx swaps in; :func:`wants_partial` picks between them.
+A boosted link and a history restore (the browser's back button after the cache was emptied)
+need the whole page, so they get it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_htmx.http import reswap, retarget
+
+
+def wants_partial(request: HttpRequest) -> bool:
+    """True for an htmx request that swaps a piece of the page in."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render_page_or_partial(
+    request: HttpRequest,
+    *,
+    page: str,
+    partial: str,
+    context: Mapping[str, Any],
+    status: int = 200,
+) -> HttpResponse:
+    """Render ``partial`` for an htmx swap, ``page`` (which includes the partial) otherwise."""
+    template = partial if wants_partial(request) else page
+    return render(request, template, dict(context), status=status)
+
+
+def render_swap(
+    request: HttpRequest,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    target: str | None = None,
+    swap: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render a partial, optionally sending it somewhere else than the element asked for.
+
+    A form posted with htmx whose input is refused comes back into the form itself (``target``
+    = the form's id, ``swap`` = "outerHTML") instead of into the list it would have grown.
+    """
+    response = render(request, template, dict(context), status=status)
+    if target:
+        response = retarget(response, target)
+    if swap:
+        response = reswap(response, swap)  # type: ignore[arg-type]
+    return response
