@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import itertools
-
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 
 from mehvar.core.roles import Role
 

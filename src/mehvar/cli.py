@@ -1,4 +1,4 @@
-"""The ``mehvar`` command: django-admin with mehvar's settings (``mehvar demo``, ``mehvar migrate``)."""
+"""The `mehvar` command: django-admin with mehvar's settings (`mehvar demo`, `mehvar migrate`)."""
 
 from __future__ import annotations
 

@@ -11,19 +11,29 @@ MEHVAR = [sys.executable, "-m", "mehvar"]
 
 
 def _run(env: dict[str, str], *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}
+    }
     clean.update({"MEHVAR_DATA_DIR": str(tmp_path), "MEHVAR_TESTING": "false", **env})
-    return subprocess.run([*MEHVAR, *args], env=clean, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [*MEHVAR, *args], env=clean, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_production_passes_check_deploy(tmp_path: Path) -> None:
-    env = {"MEHVAR_ENV": "production", "SECRET_KEY": "k" * 20 + "-Zx9!q" * 8, "ALLOWED_HOSTS": "crm.example.ir"}
+    env = {
+        "MEHVAR_ENV": "production",
+        "SECRET_KEY": "k" * 20 + "-Zx9!q" * 8,
+        "ALLOWED_HOSTS": "crm.example.ir",
+    }
     result = _run(env, "check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
-    result = _run({"MEHVAR_ENV": "production", "ALLOWED_HOSTS": "crm.example.ir"}, "check", tmp_path=tmp_path)
+    result = _run(
+        {"MEHVAR_ENV": "production", "ALLOWED_HOSTS": "crm.example.ir"}, "check", tmp_path=tmp_path
+    )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 

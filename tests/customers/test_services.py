@@ -55,13 +55,20 @@ def test_create_reports_every_bad_field(users: dict[str, Any]) -> None:
     with pytest.raises(ValidationFailed) as caught:
         customer_create(
             actor=users["admin"],
-            data={"mobile": "0212345", "national_id": "1234567890", "email": "no-at", "province": "Narnia"},
+            data={
+                "mobile": "0212345",
+                "national_id": "1234567890",
+                "email": "no-at",
+                "province": "Narnia",
+            },
         )
     assert set(caught.value.errors) == {"mobile", "national_id", "email", "province", "last_name"}
     assert Customer.objects.count() == 0
 
 
-def test_duplicate_mobile_in_another_spelling_is_refused(make_customer: Any, users: dict[str, Any]) -> None:
+def test_duplicate_mobile_in_another_spelling_is_refused(
+    make_customer: Any, users: dict[str, Any]
+) -> None:
     first = make_customer(mobile="09121112233")
     with pytest.raises(Duplicate) as caught:
         customer_create(actor=users["admin"], data={"last_name": "X", "mobile": "+98 912 111 2233"})
@@ -97,35 +104,90 @@ def test_sales_edits_only_own_customers(make_customer: Any, users: dict[str, Any
     assert theirs.owner == users["sales2"]
 
 
-def test_customer_opt_out_cannot_be_undone_by_staff(make_customer: Any, users: dict[str, Any]) -> None:
+def test_customer_opt_out_cannot_be_undone_by_staff(
+    make_customer: Any, users: dict[str, Any]
+) -> None:
     customer = make_customer()
-    consent_set(actor=users["marketing"], customer=customer, channel="sms", status="granted", source="staff")
-    consent_set(actor=None, customer=customer, channel="sms", status="withdrawn", source="customer_link")
+    consent_set(
+        actor=users["marketing"], customer=customer, channel="sms", status="granted", source="staff"
+    )
+    consent_set(
+        actor=None, customer=customer, channel="sms", status="withdrawn", source="customer_link"
+    )
     with pytest.raises(ServiceError) as caught:
-        consent_set(actor=users["marketing"], customer=customer, channel="sms", status="granted", source="staff")
+        consent_set(
+            actor=users["marketing"],
+            customer=customer,
+            channel="sms",
+            status="granted",
+            source="staff",
+        )
     assert caught.value.code == "consent_locked"
     assert Consent.objects.get(customer=customer, channel="sms").status == "withdrawn"
     # The customer may opt in again themselves; every step stays in the history.
-    consent_set(actor=None, customer=customer, channel="sms", status="granted", source="customer_form")
-    statuses = list(ConsentChange.objects.filter(customer=customer).order_by("id").values_list("status", flat=True))
+    consent_set(
+        actor=None, customer=customer, channel="sms", status="granted", source="customer_form"
+    )
+    statuses = list(
+        ConsentChange.objects.filter(customer=customer)
+        .order_by("id")
+        .values_list("status", flat=True)
+    )
     assert statuses == ["granted", "withdrawn", "granted"]
 
 
-def test_every_kind_of_contact_lands_on_one_timeline(make_customer: Any, users: dict[str, Any]) -> None:
+def test_every_kind_of_contact_lands_on_one_timeline(
+    make_customer: Any, users: dict[str, Any]
+) -> None:
     customer = make_customer()
-    interaction_log(actor=users["sales"], customer=customer, channel="call", direction="outbound", summary="پیگیری پیش‌فاکتور")
-    interaction_log(actor=users["marketing"], customer=customer, channel="sms", direction="outbound", summary="کد تخفیف")
-    interaction_log(actor=users["service"], customer=customer, channel="call", direction="inbound", summary="شکایت از ارسال")
+    interaction_log(
+        actor=users["sales"],
+        customer=customer,
+        channel="call",
+        direction="outbound",
+        summary="پیگیری پیش‌فاکتور",
+    )
+    interaction_log(
+        actor=users["marketing"],
+        customer=customer,
+        channel="sms",
+        direction="outbound",
+        summary="کد تخفیف",
+    )
+    interaction_log(
+        actor=users["service"],
+        customer=customer,
+        channel="call",
+        direction="inbound",
+        summary="شکایت از ارسال",
+    )
     note_add(actor=users["service"], customer=customer, body="مشتری ناراضی است")
-    task = task_create(actor=users["sales"], customer=customer, title="تماس مجدد", due_at=timezone.now() + timedelta(days=1))
+    task = task_create(
+        actor=users["sales"],
+        customer=customer,
+        title="تماس مجدد",
+        due_at=timezone.now() + timedelta(days=1),
+    )
     task_complete(actor=users["sales"], task=task)
-    order_create(actor=users["sales"], customer=customer, number="A-1", lines=[LineInput(quantity=2, unit_price=1_000_000, description="یخچال")], discount=100_000)
+    order_create(
+        actor=users["sales"],
+        customer=customer,
+        number="A-1",
+        lines=[LineInput(quantity=2, unit_price=1_000_000, description="یخچال")],
+        discount=100_000,
+    )
     departments = set(customer.timeline_events.values_list("department", flat=True))
     assert {"sales", "marketing", "service"} <= departments
     kinds = list(customer.timeline_events.order_by("id").values_list("kind", flat=True))
     assert kinds == [
-        "customer_created", "interaction", "interaction", "interaction", "note_added",
-        "task_created", "task_completed", "order_placed",
+        "customer_created",
+        "interaction",
+        "interaction",
+        "interaction",
+        "note_added",
+        "task_created",
+        "task_completed",
+        "order_placed",
     ]
     assert Order.objects.get(number="A-1").total == 1_900_000
 
@@ -142,29 +204,66 @@ def test_task_of_someone_else_cannot_be_closed(make_customer: Any, users: dict[s
 def test_order_rejects_bad_lines(make_customer: Any, users: dict[str, Any]) -> None:
     customer = make_customer()
     with pytest.raises(ValidationFailed) as caught:
-        order_create(actor=users["sales"], customer=customer, number="B-1",
-                     lines=[LineInput(quantity=0, unit_price=-5)], discount=10)
-    assert set(caught.value.errors) == {"lines[1].quantity", "lines[1].unit_price", "lines[1].description", "discount"}
+        order_create(
+            actor=users["sales"],
+            customer=customer,
+            number="B-1",
+            lines=[LineInput(quantity=0, unit_price=-5)],
+            discount=10,
+        )
+    assert set(caught.value.errors) == {
+        "lines[1].quantity",
+        "lines[1].unit_price",
+        "lines[1].description",
+        "discount",
+    }
     with pytest.raises(PermissionDenied):
-        order_create(actor=users["marketing"], customer=customer, number="B-2",
-                     lines=[LineInput(quantity=1, unit_price=5, description="x")])
+        order_create(
+            actor=users["marketing"],
+            customer=customer,
+            number="B-2",
+            lines=[LineInput(quantity=1, unit_price=5, description="x")],
+        )
     assert Order.objects.count() == 0
 
 
 def test_merge_keeps_both_histories(make_customer: Any, users: dict[str, Any]) -> None:
     target = make_customer(first_name="مریم", last_name="احمدی", mobile="09120000001", city="تهران")
-    source = make_customer(first_name="مريم", last_name="احمدي", mobile="09350000002", email="m@example.com", national_id="0499370899")
-    interaction_log(actor=users["service"], customer=source, channel="call", direction="inbound", summary="old record call")
-    order_create(actor=users["sales"], customer=source, number="M-1", lines=[LineInput(quantity=1, unit_price=10, description="x")])
-    consent_set(actor=None, customer=source, channel="sms", status="withdrawn", source="customer_reply")
-    consent_set(actor=users["admin"], customer=target, channel="sms", status="granted", source="staff")
+    source = make_customer(
+        first_name="مريم",
+        last_name="احمدي",
+        mobile="09350000002",
+        email="m@example.com",
+        national_id="0499370899",
+    )
+    interaction_log(
+        actor=users["service"],
+        customer=source,
+        channel="call",
+        direction="inbound",
+        summary="old record call",
+    )
+    order_create(
+        actor=users["sales"],
+        customer=source,
+        number="M-1",
+        lines=[LineInput(quantity=1, unit_price=10, description="x")],
+    )
+    consent_set(
+        actor=None, customer=source, channel="sms", status="withdrawn", source="customer_reply"
+    )
+    consent_set(
+        actor=users["admin"], customer=target, channel="sms", status="granted", source="staff"
+    )
     before = TimelineEvent.objects.filter(customer__in=[source, target]).count()
 
     merged = customer_merge(actor=users["manager"], source=source, target=target)
 
     source.refresh_from_db()
-    assert source.merged_into == merged and source.mobile is None
-    assert merged.email == "m@example.com" and merged.national_id == "0499370899"
+    assert source.merged_into == merged
+    assert source.mobile is None
+    assert merged.email == "m@example.com"
+    assert merged.national_id == "0499370899"
     assert "+989350000002" in merged.other_phones
     assert Interaction.objects.get().customer == merged
     assert Order.objects.get().customer == merged
@@ -190,5 +289,6 @@ def test_audit_log_names_who_changed_what(make_customer: Any, users: dict[str, A
     customer = make_customer(actor=users["sales"], city="کرج")
     customer_update(actor=users["sales"], customer=customer, data={"city": "Isfahan"})
     entry = audit_entries(customer_id=customer.pk)[0]
-    assert entry.action == "changed" and entry.who == "sales"
+    assert entry.action == "changed"
+    assert entry.who == "sales"
     assert [(c.field, c.before, c.after) for c in entry.changes] == [("city", "کرج", "Isfahan")]

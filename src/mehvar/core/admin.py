@@ -10,7 +10,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "team", "is_active")
     list_filter = ("role", "is_active")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("mehvar"), {"fields": ("role", "team")}),
     )
     add_fieldsets = (

@@ -5,6 +5,7 @@ Messages are lazily translated: Persian by default, English when the viewer chos
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from django.utils.functional import Promise
@@ -36,10 +37,12 @@ class ValidationFailed(ServiceError):
 
     status = 422
 
-    def __init__(self, errors: dict[str, str | Promise], *, code: ErrorCode | None = None) -> None:
+    def __init__(
+        self, errors: Mapping[str, str | Promise], *, code: ErrorCode | None = None
+    ) -> None:
         first = next(iter(errors.values()), "")
         super().__init__(first, code=code)
-        self.errors = errors
+        self.errors = dict(errors)
 
 
 class PermissionDenied(ServiceError):
@@ -58,6 +61,6 @@ class Duplicate(ValidationFailed):
     code = ErrorCode.DUPLICATE
     status = 409
 
-    def __init__(self, errors: dict[str, str | Promise], *, existing_id: int | None) -> None:
+    def __init__(self, errors: Mapping[str, str | Promise], *, existing_id: int | None) -> None:
         super().__init__(errors)
         self.existing_id = existing_id

@@ -46,7 +46,9 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         key = key.strip()
         if not key or len(key) > 255:
-            return _error(400, "idempotency_key_invalid", _("Idempotency-Key must be 1–255 characters."))
+            return _error(
+                400, "idempotency_key_invalid", _("Idempotency-Key must be 1–255 characters.")
+            )
         owner = _owner(request)
         if owner is None:
             # Let the API answer 401 itself; nothing is recorded for a stranger.
@@ -59,8 +61,11 @@ class IdempotencyMiddleware:
             try:
                 with transaction.atomic():
                     record = IdempotencyRecord.objects.create(
-                        owner=owner, key=key, method=request.method,
-                        path=request.path[:500], request_hash=digest,
+                        owner=owner,
+                        key=key,
+                        method=request.method,
+                        path=request.path[:500],
+                        request_hash=digest,
                     )
             except IntegrityError:
                 return self._replay(owner, key, digest)
@@ -83,7 +88,11 @@ class IdempotencyMiddleware:
                 _("This Idempotency-Key was already used with a different request."),
             )
         if not record.completed:
-            return _error(409, "idempotency_in_progress", _("The first request with this key is still running."))
+            return _error(
+                409,
+                "idempotency_in_progress",
+                _("The first request with this key is still running."),
+            )
         response = HttpResponse(
             bytes(record.response_body or b""),
             status=record.status_code,

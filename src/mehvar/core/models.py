@@ -15,7 +15,7 @@ from mehvar.core.roles import Role
 
 
 class User(AbstractUser):
-    """An employee. Customers are never users: they live in their own table (Odoo CVE-2019-11782)."""
+    """An employee. Customers are never users: they have their own table (Odoo CVE-2019-11782)."""
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.SALES)
     team = models.CharField(_("team"), max_length=64, blank=True)

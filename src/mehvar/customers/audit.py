@@ -1,4 +1,4 @@
-"""The audit log: who changed which customer data, when, from what to what (django-simple-history)."""
+"""The audit log: who changed which customer data, when, from what to what (simple-history)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def audit_entries(*, customer_id: int | None = None, limit: int = 100) -> list[A
     """The newest changes, each with the fields it changed and their values before and after."""
     entries: list[AuditEntry] = []
     for model in AUDITED:
-        history = model.history.select_related("history_user")  # type: ignore[attr-defined]
+        history = model.history.select_related("history_user")
         if customer_id is not None:
             key = "id" if model is Customer else "customer_id"
             history = history.filter(**{key: customer_id})

@@ -81,7 +81,9 @@ def clean_mobile(value: Any) -> str | None:
 
 
 def clean_other_phones(value: Any) -> list[str]:
-    items = value if isinstance(value, list | tuple) else str(value or "").replace("،", ",").split(",")
+    items = (
+        value if isinstance(value, list | tuple) else str(value or "").replace("،", ",").split(",")
+    )
     phones: list[str] = []
     for item in items:
         raw = str(item).strip()
@@ -140,7 +142,9 @@ def clean_province(value: Any) -> str:
 
 
 def clean_tags(value: Any) -> list[str]:
-    items = value if isinstance(value, list | tuple) else str(value or "").replace("،", ",").split(",")
+    items = (
+        value if isinstance(value, list | tuple) else str(value or "").replace("،", ",").split(",")
+    )
     tags: list[str] = []
     for item in items:
         tag = normalize_text(str(item))[:50]
@@ -223,7 +227,9 @@ def clean_customer(
     if not partial:
         if kind == CustomerKind.COMPANY and not values.get("company_name"):
             errors.setdefault("company_name", _("A company needs its name."))
-        if kind == CustomerKind.PERSON and not (values.get("first_name") or values.get("last_name")):
+        if kind == CustomerKind.PERSON and not (
+            values.get("first_name") or values.get("last_name")
+        ):
             errors.setdefault("last_name", _("Enter a first or last name."))
         if not values.get("lifecycle_stage"):
             values.pop("lifecycle_stage", None)

@@ -26,8 +26,19 @@ from mehvar.customers.services import department_of, refresh_search_keys, requir
 
 # Fields the survivor takes from the merged record when its own are empty.
 _FILLABLE = (
-    "first_name", "last_name", "company_name", "job_title", "email", "birth_date", "province",
-    "city", "address", "postal_code", "acquisition_source", "company_id", "owner_id",
+    "first_name",
+    "last_name",
+    "company_name",
+    "job_title",
+    "email",
+    "birth_date",
+    "province",
+    "city",
+    "address",
+    "postal_code",
+    "acquisition_source",
+    "company_id",
+    "owner_id",
 )
 _UNIQUE = ("mobile", "national_id", "external_id")
 
@@ -37,14 +48,25 @@ def customer_merge(*, actor: User, source: Customer, target: Customer) -> Custom
     """Fold ``source`` into ``target``. The source stays as a tombstone pointing at the target."""
     require(actor, Perm.CUSTOMER_MERGE)
     if source.pk == target.pk:
-        raise ServiceError(_("A record cannot be merged into itself."), code=ErrorCode.MERGE_INVALID)
+        raise ServiceError(
+            _("A record cannot be merged into itself."), code=ErrorCode.MERGE_INVALID
+        )
     # Lock both rows in a fixed order so two merges of the same pair cannot interleave.
-    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
     source, target = locked[source.pk], locked[target.pk]
     if source.is_merged or target.is_merged:
-        raise ServiceError(_("One of these records was already merged."), code=ErrorCode.MERGE_INVALID)
+        raise ServiceError(
+            _("One of these records was already merged."), code=ErrorCode.MERGE_INVALID
+        )
     if source.kind != target.kind:
-        raise ServiceError(_("A person and a company cannot be merged."), code=ErrorCode.MERGE_INVALID)
+        raise ServiceError(
+            _("A person and a company cannot be merged."), code=ErrorCode.MERGE_INVALID
+        )
 
     changed: list[str] = []
     for name in _FILLABLE:
@@ -134,7 +156,10 @@ def duplicate_groups(*, limit: int = 50) -> list[DuplicateGroup]:
     live = Customer.objects.filter(merged_into__isnull=True)
     groups: list[DuplicateGroup] = []
     by_email = (
-        live.exclude(email_key="").values("email_key").annotate(n=Count("id")).filter(n__gt=1)
+        live.exclude(email_key="")
+        .values("email_key")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
         .order_by("-n")[:limit]
     )
     for row in by_email:
@@ -142,13 +167,18 @@ def duplicate_groups(*, limit: int = 50) -> list[DuplicateGroup]:
         groups.append(DuplicateGroup(reason="email", key=row["email_key"], customer_ids=ids))
     by_name = (
         live.exclude(Q(name_key="") | Q(city=""))
-        .values("name_key", "city").annotate(n=Count("id")).filter(n__gt=1).order_by("-n")[:limit]
+        .values("name_key", "city")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .order_by("-n")[:limit]
     )
-    for row in by_name:
+    for pair in by_name:
         ids = tuple(
-            live.filter(name_key=row["name_key"], city=row["city"]).values_list("pk", flat=True)
+            live.filter(name_key=pair["name_key"], city=pair["city"]).values_list("pk", flat=True)
         )
         groups.append(
-            DuplicateGroup(reason="name_city", key=f"{row['name_key']} / {row['city']}", customer_ids=ids)
+            DuplicateGroup(
+                reason="name_city", key=f"{pair['name_key']} / {pair['city']}", customer_ids=ids
+            )
         )
     return groups[:limit]

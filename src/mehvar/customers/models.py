@@ -282,7 +282,9 @@ class Order(models.Model):
             models.Index(fields=["-placed_at"], name="order_placed"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(discount__gte=0), name="order_discount_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(discount__gte=0), name="order_discount_gte_0"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -331,7 +333,9 @@ class Interaction(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-occurred_at"], name="interaction_by_customer")]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="interaction_by_customer")
+        ]
 
     def __str__(self) -> str:
         return self.summary

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,8 +39,8 @@ class LineInput:
 
 def _validate(
     number: str, lines: Sequence[LineInput], discount: int, placed_at: datetime
-) -> dict[str, str]:
-    errors: dict[str, str] = {}
+) -> dict[str, str | Promise]:
+    errors: dict[str, str | Promise] = {}
     if not number:
         errors["number"] = gettext_lazy("An order needs a number.")
     if not lines:
@@ -79,7 +80,7 @@ def order_create(
     placed_at = placed_at or timezone.now()
     errors = _validate(number, lines, discount, placed_at)
     if errors:
-        raise ValidationFailed(errors)  # type: ignore[arg-type]
+        raise ValidationFailed(errors)
     existing = Order.objects.filter(number=number).values_list("pk", flat=True).first()
     if existing is not None:
         raise Duplicate(
@@ -111,7 +112,9 @@ def order_create(
         OrderLine(
             order=order,
             product=line.product,
-            description=normalize_text(line.description or (line.product.name if line.product else ""))[:200],
+            description=normalize_text(
+                line.description or (line.product.name if line.product else "")
+            )[:200],
             quantity=line.quantity,
             unit_price=line.unit_price,
         )

@@ -128,7 +128,9 @@ def customer_consents(customer: Customer) -> dict[str, Consent]:
     return {c.channel: c for c in Consent.objects.filter(customer=customer)}
 
 
-def customer_timeline(customer: Customer, *, kinds: list[str] | None = None) -> QuerySet[TimelineEvent]:
+def customer_timeline(
+    customer: Customer, *, kinds: list[str] | None = None
+) -> QuerySet[TimelineEvent]:
     return timeline_for(customer_id=customer.pk, kinds=kinds)
 
 

@@ -16,10 +16,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mehvar.core.errors import Duplicate, ErrorCode, PermissionDenied, ServiceError, ValidationFailed
+from mehvar.core.errors import (
+    Duplicate,
+    ErrorCode,
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+)
 from mehvar.core.models import Channel, Department, Direction, EventKind, User
 from mehvar.core.persian import normalize_text, search_key
-from mehvar.core.roles import DEPARTMENT_OF_ROLE, Perm, can_edit_customer, can_reassign_owner, has_perm
+from mehvar.core.roles import (
+    DEPARTMENT_OF_ROLE,
+    Perm,
+    can_edit_customer,
+    can_reassign_owner,
+    has_perm,
+)
 from mehvar.core.timeline import record_touchpoint
 from mehvar.customers.fields import clean_customer
 from mehvar.customers.models import (
@@ -109,7 +121,7 @@ def _set_tags(customer: Customer, names: Iterable[str]) -> None:
     customer.tags.set(tags)
 
 
-def _owner_value(actor: User, owner: User | None | object, *, creating: bool) -> User | None:
+def _owner_value(actor: User, owner: User | object | None, *, creating: bool) -> User | None:
     if owner is _UNSET:
         return actor if creating and actor.role == "sales" else None
     if not can_reassign_owner(actor) and owner not in (None, actor):
@@ -125,7 +137,7 @@ def customer_create(
     *,
     actor: User,
     data: Mapping[str, Any],
-    owner: User | None | object = _UNSET,
+    owner: User | object | None = _UNSET,
     company: Customer | None = None,
     channel: Channel = Channel.SYSTEM,
     source_label: str = "",
@@ -166,6 +178,11 @@ def customer_create(
     return customer
 
 
+def _field_label(name: str) -> str:
+    field = Customer._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name))
+
+
 @dataclass(frozen=True)
 class UpdateResult:
     customer: Customer
@@ -178,7 +195,7 @@ def customer_update(
     actor: User,
     customer: Customer,
     data: Mapping[str, Any],
-    owner: User | None | object = _UNSET,
+    owner: User | object | None = _UNSET,
     record_event: bool = True,
 ) -> UpdateResult:
     """Change only the fields given; unchanged input writes nothing (re-imports are no-ops)."""
@@ -208,7 +225,7 @@ def customer_update(
             update_fields=[*model_changes, "name_key", "name_key_rev", "email_key", "updated_at"]
         )
     if changed and record_event:
-        labels = ", ".join(str(Customer._meta.get_field(name).verbose_name) for name in changed)
+        labels = ", ".join(_field_label(name) for name in changed)
         record_touchpoint(
             customer=customer,
             kind=EventKind.CUSTOMER_UPDATED,
@@ -394,7 +411,9 @@ def task_create(
 @transaction.atomic
 def task_complete(*, actor: User, task: Task) -> Task:
     if actor.pk not in (task.assignee_id, task.created_by_id) and not can_reassign_owner(actor):
-        raise PermissionDenied(_("Only the assignee, its creator or a manager may close this task."))
+        raise PermissionDenied(
+            _("Only the assignee, its creator or a manager may close this task.")
+        )
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status != TaskStatus.OPEN:
         return task

@@ -53,9 +53,9 @@ def jdatetime(value: datetime | None) -> str:
 def money(rials: int | None) -> str:
     if rials is None:
         return ""
-    return format_amount(
-        int(rials), unit=settings.MEHVAR_CURRENCY_UNIT, persian_digits=_persian()
-    )
+    if settings.MEHVAR_CURRENCY_UNIT == "rial":
+        return format_amount(int(rials), unit="rial", persian_digits=_persian())
+    return format_amount(int(rials), unit="toman", persian_digits=_persian())
 
 
 @register.simple_tag(takes_context=True)
