@@ -292,3 +292,22 @@ def test_audit_log_names_who_changed_what(make_customer: Any, users: dict[str, A
     assert entry.action == "changed"
     assert entry.who == "sales"
     assert [(c.field, c.before, c.after) for c in entry.changes] == [("city", "کرج", "Isfahan")]
+
+
+def test_update_cannot_blank_a_name(make_customer: Any, users: dict[str, Any]) -> None:
+    customer = make_customer(first_name="سارا", last_name="")
+    with pytest.raises(ValidationFailed) as caught:
+        customer_update(actor=users["admin"], customer=customer, data={"first_name": " "})
+    assert set(caught.value.errors) == {"last_name"}
+    customer.refresh_from_db()
+    assert customer.first_name == "سارا"
+
+
+def test_update_links_a_person_to_a_company_only(make_customer: Any, users: dict[str, Any]) -> None:
+    person = make_customer()
+    company = make_customer(kind="company", company_name="فولاد سپاهان", first_name="", last_name="")
+    with pytest.raises(ValidationFailed):
+        customer_update(actor=users["admin"], customer=company, data={}, company=person)
+    result = customer_update(actor=users["admin"], customer=person, data={}, company=company)
+    assert result.changed == ("company",)
+    assert list(company.contacts.all()) == [person]

@@ -13,13 +13,22 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django_htmx.http import reswap, retarget
 
 
 def wants_partial(request: HttpRequest) -> bool:
     """True for an htmx request that swaps a piece of the page in."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    if htmx is None or not htmx:
+        return False
+    return not htmx.boosted and not htmx.history_restore_request
+
+
+def vary_on_htmx(response: HttpResponse) -> HttpResponse:
+    """One URL answers with a page or a partial: caches (and the back button) must keep both."""
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def render_page_or_partial(
@@ -32,7 +41,7 @@ def render_page_or_partial(
 ) -> HttpResponse:
     """Render ``partial`` for an htmx swap, ``page`` (which includes the partial) otherwise."""
     template = partial if wants_partial(request) else page
-    return render(request, template, dict(context), status=status)
+    return vary_on_htmx(render(request, template, dict(context), status=status))
 
 
 def render_swap(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
 
 # Everything is served by mehvar itself (no CDN); inline scripts are not allowed, so a stored
 # payload that slips past escaping still cannot run. htmx needs no inline script either.
@@ -33,3 +34,15 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith("/api/v1/docs"):
             response.headers.setdefault("Content-Security-Policy", CSP)
         return response
+
+
+class PersianFirstLocaleMiddleware(LocaleMiddleware):
+    """Persian unless the person chose English with the switch (cookie), whatever the browser.
+
+    Django would follow Accept-Language, so a company laptop set to English would open mehvar in
+    English; our users expect the Persian product they bought, and the switch is one click away.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        super().process_request(request)

@@ -3,7 +3,7 @@
 A form only parses what a person typed (any digit script, Jalali dates) into the shapes the
 services take; whether a mobile or a national code is valid is decided once, in
 :mod:`mehvar.customers.fields`, and a refused value comes back from the service as
-``ValidationFailed.errors``, which :meth:`ServiceErrorsMixin.add_service_errors` puts next to
+``ValidationFailed.errors``, which :meth:`BootstrapForm.add_service_errors` puts next to
 the field it belongs to.
 """
 
@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -47,8 +48,12 @@ def employees() -> QuerySet[User]:
     return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
-def _blank(label: str | Promise) -> list[tuple[str, str | Promise]]:
-    return [("", label)]
+Choices = list[tuple[str, str | Promise]]
+
+
+def _blank(label: str | Promise, choices: Any = ()) -> Choices:
+    """A choice list that starts with an empty option (``label``)."""
+    return [("", label), *((str(value), text) for value, text in choices)]
 
 
 class JalaliDateInput(forms.TextInput):
@@ -97,13 +102,39 @@ class LatinTimeField(forms.TimeField):
         return super().to_python(value)
 
 
-class ServiceErrorsMixin:
-    """Put the field errors a service raised next to the matching fields."""
+_CHECK_WIDGETS = (forms.CheckboxInput, forms.RadioSelect, forms.CheckboxSelectMultiple)
+
+
+class BootstrapForm(forms.Form):
+    """Bootstrap classes on every widget, and ``is-invalid`` on the ones with an error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            if isinstance(widget, _CHECK_WIDGETS):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                if "is-invalid" not in attrs.get("class", ""):
+                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
 
     def add_service_errors(self, errors: Mapping[str, str | Promise]) -> None:
-        form: forms.Form = self  # type: ignore[assignment]
+        """Put the field errors a service raised next to the matching fields."""
         for name, message in errors.items():
-            form.add_error(name if name in form.fields else None, str(message))
+            self.add_error(name if name in self.fields else None, str(message))
 
 
 # --- The customer list ---------------------------------------------------------------------
@@ -116,26 +147,28 @@ SORT_CHOICES: list[tuple[str, str | Promise]] = [
 ]
 
 
-class CustomerFilterForm(forms.Form):
+class CustomerFilterForm(BootstrapForm):
     """The search box and filters of the customer list; also what a saved view stores."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     province = forms.ChoiceField(
-        label=_("Province"), required=False, choices=_blank(_("All provinces")) + PROVINCE_CHOICES
+        label=_("Province"), required=False, choices=_blank(_("All provinces"), PROVINCE_CHOICES)
     )
     city = forms.CharField(label=_("City"), required=False, max_length=64)
     stage = forms.ChoiceField(
         label=_("Lifecycle stage"),
         required=False,
-        choices=_blank(_("All stages")) + list(LifecycleStage.choices),
+        choices=_blank(_("All stages"), LifecycleStage.choices),
     )
     kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=_blank(_("People and companies")) + list(CustomerKind.choices)
+        label=_("Kind"),
+        required=False,
+        choices=_blank(_("People and companies"), CustomerKind.choices),
     )
     source = forms.ChoiceField(
         label=_("Acquisition source"),
         required=False,
-        choices=_blank(_("All sources")) + list(AcquisitionSource.choices),
+        choices=_blank(_("All sources"), AcquisitionSource.choices),
     )
     tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
     owner = forms.ModelChoiceField(
@@ -212,7 +245,7 @@ def unknown_params(params: Mapping[str, Any], form: forms.Form, extra: frozenset
     return sorted(name for name in params if name not in form.fields and name not in extra)
 
 
-class SavedViewForm(forms.Form):
+class SavedViewForm(BootstrapForm):
     """Name the current filters; the query is re-parsed so only a valid filter is stored."""
 
     name = forms.CharField(label=_("Name"), max_length=100)
@@ -247,7 +280,7 @@ class SavedViewForm(forms.Form):
 _COMPANY_REF = re.compile(r"#\s*(\d+)")
 
 
-class CustomerForm(ServiceErrorsMixin, forms.Form):
+class CustomerForm(BootstrapForm):
     kind = forms.ChoiceField(
         label=_("Kind"), choices=CustomerKind.choices, initial=CustomerKind.PERSON
     )
@@ -293,11 +326,14 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
         label=_("Birth date"), required=False, max_length=30, widget=JalaliDateInput()
     )
     province = forms.ChoiceField(
-        label=_("Province"), required=False, choices=_blank("—") + PROVINCE_CHOICES
+        label=_("Province"), required=False, choices=_blank("—", PROVINCE_CHOICES)
     )
     city = forms.CharField(label=_("City"), required=False, max_length=64)
     address = forms.CharField(
-        label=_("Address"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Address"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     postal_code = forms.CharField(
         label=_("Postal code"),
@@ -308,7 +344,7 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
     acquisition_source = forms.ChoiceField(
         label=_("Acquisition source"),
         required=False,
-        choices=_blank("—") + list(AcquisitionSource.choices),
+        choices=_blank("—", AcquisitionSource.choices),
     )
     lifecycle_stage = forms.ChoiceField(
         label=_("Lifecycle stage"), choices=LifecycleStage.choices, initial=LifecycleStage.LEAD
@@ -343,7 +379,17 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
             owner_field.queryset = employees()
         else:
             del self.fields["owner"]
-        if not with_company:
+        if with_company:
+            # Suggestions come from the company search as the person types (htmx).
+            self.fields["company"].widget.attrs.update(
+                {
+                    "hx-get": reverse("customers:company_options"),
+                    "hx-trigger": "input changed delay:300ms",
+                    "hx-target": "#company-options",
+                    "hx-swap": "innerHTML",
+                }
+            )
+        else:
             del self.fields["company"]
 
     @staticmethod
@@ -415,7 +461,7 @@ _CONTACT_CHANNELS = [(c.value, c.label) for c in Channel if c != Channel.SYSTEM]
 _CONTACT_DIRECTIONS = [(d.value, d.label) for d in Direction if d != Direction.INTERNAL]
 
 
-class InteractionForm(ServiceErrorsMixin, forms.Form):
+class InteractionForm(BootstrapForm):
     """The quick "log a call" form; any channel, a call by default."""
 
     channel = forms.ChoiceField(label=_("Channel"), choices=_CONTACT_CHANNELS, initial=Channel.CALL)
@@ -428,13 +474,13 @@ class InteractionForm(ServiceErrorsMixin, forms.Form):
     outcome = forms.CharField(label=_("Outcome"), required=False, max_length=255)
 
 
-class NoteForm(ServiceErrorsMixin, forms.Form):
+class NoteForm(BootstrapForm):
     body = forms.CharField(
         label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class TaskForm(ServiceErrorsMixin, forms.Form):
+class TaskForm(BootstrapForm):
     title = forms.CharField(label=_("Task"), max_length=200)
     due_date = JalaliDateField(label=_("Due date"))
     due_time = LatinTimeField(
@@ -463,28 +509,26 @@ class TaskForm(ServiceErrorsMixin, forms.Form):
         )
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(BootstrapForm):
     channel = forms.ChoiceField(label=_("Channel"), choices=ConsentChannel.choices)
     status = forms.ChoiceField(
         label=_("Status"),
         choices=[(s.value, s.label) for s in (ConsentStatus.GRANTED, ConsentStatus.WITHDRAWN)],
     )
-    evidence = forms.CharField(
-        label=_("How the customer said it"), required=False, max_length=255
-    )
+    evidence = forms.CharField(label=_("How the customer said it"), required=False, max_length=255)
 
 
-class TimelineFilterForm(forms.Form):
+class TimelineFilterForm(BootstrapForm):
     department = forms.ChoiceField(
         label=_("Department"),
         required=False,
-        choices=_blank(_("All departments")) + list(Department.choices),
+        choices=_blank(_("All departments"), Department.choices),
     )
     kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=_blank(_("All kinds")) + list(EventKind.choices)
+        label=_("Kind"), required=False, choices=_blank(_("All kinds"), EventKind.choices)
     )
     page = LatinIntegerField(required=False, min_value=1, max_value=10_000)
 
 
-class MergeForm(forms.Form):
+class MergeForm(BootstrapForm):
     source = LatinIntegerField(label=_("Record number to merge into this one"), min_value=1)

@@ -121,10 +121,15 @@ def _set_tags(customer: Customer, names: Iterable[str]) -> None:
     customer.tags.set(tags)
 
 
-def _owner_value(actor: User, owner: User | object | None, *, creating: bool) -> User | None:
+def _owner_value(
+    actor: User, owner: User | object | None, *, creating: bool, current: User | None = None
+) -> User | None:
     if owner is _UNSET:
         return actor if creating and actor.role == "sales" else None
-    if not can_reassign_owner(actor) and owner not in (None, actor):
+    # Without a lead's right one may take an unowned customer or let go of one's own, never
+    # move someone else's customer (to oneself or to nobody).
+    moves_others = owner not in (None, actor) or current not in (None, actor)
+    if moves_others and not can_reassign_owner(actor):
         raise PermissionDenied(_("Only a manager may assign customers to someone else."))
     return owner  # type: ignore[return-value]
 
@@ -178,6 +183,29 @@ def customer_create(
     return customer
 
 
+def _still_named(customer: Customer, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A partial update may not leave a person or a company without a name."""
+    after = {
+        n: values.get(n, getattr(customer, n))
+        for n in ("kind", "first_name", "last_name", "company_name")
+    }
+    if after["kind"] == CustomerKind.COMPANY and not after["company_name"]:
+        return {"company_name": gettext_lazy("A company needs its name.")}
+    if after["kind"] == CustomerKind.PERSON and not (after["first_name"] or after["last_name"]):
+        return {"last_name": gettext_lazy("Enter a first or last name.")}
+    return {}
+
+
+def _company_problem(customer: Customer, company: object) -> dict[str, Any]:
+    if company is None:
+        return {}
+    if not isinstance(company, Customer) or company.kind != CustomerKind.COMPANY:
+        return {"company": gettext_lazy("Choose a company record.")}
+    if company.pk == customer.pk or company.is_merged:
+        return {"company": gettext_lazy("Choose another company record.")}
+    return {}
+
+
 def _field_label(name: str) -> str:
     field = Customer._meta.get_field(name)
     return str(getattr(field, "verbose_name", name))
@@ -196,11 +224,15 @@ def customer_update(
     customer: Customer,
     data: Mapping[str, Any],
     owner: User | object | None = _UNSET,
+    company: Customer | object | None = _UNSET,
     record_event: bool = True,
 ) -> UpdateResult:
     """Change only the fields given; unchanged input writes nothing (re-imports are no-ops)."""
     require_edit(actor, customer)
     values, errors = clean_customer(data, partial=True, current_kind=customer.kind)
+    errors.update(_still_named(customer, values))
+    if company is not _UNSET:
+        errors.update(_company_problem(customer, company))
     if errors:
         raise ValidationFailed(errors)
     conflicts = _conflicts(values, exclude_id=customer.pk)
@@ -209,10 +241,13 @@ def customer_update(
     tags = values.pop("tags", None)
     changed = [name for name, value in values.items() if getattr(customer, name) != value]
     if owner is not _UNSET and owner != customer.owner:
-        customer.owner = _owner_value(actor, owner, creating=False)
+        customer.owner = _owner_value(actor, owner, creating=False, current=customer.owner)
         changed.append("owner")
+    if company is not _UNSET and company != customer.company:
+        customer.company = company  # type: ignore[assignment]
+        changed.append("company")
     for name in changed:
-        if name != "owner":
+        if name not in ("owner", "company"):
             setattr(customer, name, values[name])
     if tags is not None and sorted(tags) != sorted(customer.tags.values_list("name", flat=True)):
         _set_tags(customer, tags)

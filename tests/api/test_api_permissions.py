@@ -1,0 +1,432 @@
+"""SECURITY.md #1–4 and #7: who may call what, per object, and what a refusal leaves behind.
+
+The matrix is generated from the API's own OpenAPI document: a route added without a row in
+``RULES`` fails here until someone decides who may call it. The expected answer per role comes
+from ``core.roles.PERMISSIONS`` plus the per-object rules written out below (sales edits only
+its own customers; a task is closed by its assignee, its creator or a lead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db.models import Model
+from django.utils import timezone
+
+from mehvar.api import api
+from mehvar.core.models import IdempotencyRecord, TimelineEvent, User
+from mehvar.core.roles import PERMISSIONS, Perm, Role
+from mehvar.customers.models import (
+    Consent,
+    ConsentChange,
+    Customer,
+    Interaction,
+    Note,
+    Order,
+    OrderLine,
+    Tag,
+    Task,
+)
+from mehvar.customers.orders import LineInput, order_create
+from mehvar.customers.services import task_create
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["admin", "manager", "sales", "sales2", "marketing", "service", "anonymous"]
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    owned: Customer  # owned by "sales"
+    spare: Customer  # unowned, no orders: merged away or deleted
+    order: Order
+    task: Task  # assigned to and created by "sales"
+
+
+@pytest.fixture
+def world(users: dict[str, User], make_customer: Callable[..., Customer]) -> World:
+    owned = make_customer(owner=users["sales"], first_name="سارا", last_name="محمدی")
+    spare = make_customer(first_name="سارا", last_name="محمدی")
+    order = order_create(
+        actor=users["admin"],
+        customer=owned,
+        number="INV-1",
+        lines=[LineInput(quantity=2, unit_price=150_000, description="چای")],
+    )
+    task = task_create(
+        actor=users["sales"],
+        customer=owned,
+        title="پیگیری",
+        due_at=timezone.now() + timedelta(days=1),
+    )
+    return World(users=users, owned=owned, spare=spare, order=order, task=task)
+
+
+Allowed = Callable[[User, World], bool]
+
+
+def role_has(perm: Perm) -> Allowed:
+    return lambda user, world: Role(user.role) in PERMISSIONS[perm]
+
+
+def edits_customer(user: User, world: World) -> bool:
+    if Role(user.role) not in PERMISSIONS[Perm.CUSTOMER_EDIT]:
+        return False
+    return user.role != Role.SALES or world.owned.owner_id in (None, user.pk)
+
+
+def closes_task(user: User, world: World) -> bool:
+    is_party = user.pk in (world.task.assignee_id, world.task.created_by_id)
+    return is_party or Role(user.role) in PERMISSIONS[Perm.CUSTOMER_MERGE]
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: Allowed
+    status: int  # the success status
+    url: Callable[[World], str]
+    body: Callable[[World], Any] = lambda world: None
+
+
+def _customer_url(world: World) -> str:
+    return f"/customers/{world.owned.pk}"
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/me"): Rule(role_has(Perm.CUSTOMER_VIEW), 200, lambda w: "/me"),
+    ("GET", "/customers"): Rule(role_has(Perm.CUSTOMER_VIEW), 200, lambda w: "/customers"),
+    ("POST", "/customers"): Rule(
+        role_has(Perm.CUSTOMER_CREATE),
+        201,
+        lambda w: "/customers",
+        lambda w: {"first_name": "مریم", "last_name": "کاظمی", "mobile": "09350000001"},
+    ),
+    ("GET", "/customers/{customer_id}"): Rule(role_has(Perm.CUSTOMER_VIEW), 200, _customer_url),
+    ("PATCH", "/customers/{customer_id}"): Rule(
+        edits_customer, 200, _customer_url, lambda w: {"city": "کرج"}
+    ),
+    ("DELETE", "/customers/{customer_id}"): Rule(
+        role_has(Perm.CUSTOMER_DELETE), 204, lambda w: f"/customers/{w.spare.pk}"
+    ),
+    ("GET", "/customers/{customer_id}/timeline"): Rule(
+        role_has(Perm.CUSTOMER_VIEW), 200, lambda w: f"/customers/{w.owned.pk}/timeline"
+    ),
+    ("POST", "/customers/{customer_id}/merge"): Rule(
+        role_has(Perm.CUSTOMER_MERGE),
+        200,
+        lambda w: f"/customers/{w.owned.pk}/merge",
+        lambda w: {"source_id": w.spare.pk},
+    ),
+    ("GET", "/duplicates"): Rule(role_has(Perm.CUSTOMER_VIEW), 200, lambda w: "/duplicates"),
+    ("GET", "/customers/{customer_id}/consents"): Rule(
+        role_has(Perm.CUSTOMER_VIEW), 200, lambda w: f"/customers/{w.owned.pk}/consents"
+    ),
+    ("POST", "/customers/{customer_id}/consents"): Rule(
+        role_has(Perm.CONSENT_EDIT),
+        200,
+        lambda w: f"/customers/{w.owned.pk}/consents",
+        lambda w: {"channel": "email", "status": "granted", "source": "staff"},
+    ),
+    ("GET", "/orders"): Rule(role_has(Perm.ORDER_VIEW), 200, lambda w: "/orders"),
+    ("POST", "/orders"): Rule(
+        role_has(Perm.ORDER_EDIT),
+        201,
+        lambda w: "/orders",
+        lambda w: {
+            "customer_id": w.owned.pk,
+            "number": "INV-2",
+            "lines": [{"description": "قهوه", "quantity": 1, "unit_price": 90_000}],
+        },
+    ),
+    ("GET", "/orders/{order_id}"): Rule(
+        role_has(Perm.ORDER_VIEW), 200, lambda w: f"/orders/{w.order.pk}"
+    ),
+    ("PATCH", "/orders/{order_id}"): Rule(
+        role_has(Perm.ORDER_EDIT),
+        200,
+        lambda w: f"/orders/{w.order.pk}",
+        lambda w: {"status": "shipped"},
+    ),
+    ("GET", "/interactions"): Rule(role_has(Perm.CUSTOMER_VIEW), 200, lambda w: "/interactions"),
+    ("POST", "/interactions"): Rule(
+        role_has(Perm.INTERACTION_LOG),
+        201,
+        lambda w: "/interactions",
+        lambda w: {
+            "customer_id": w.owned.pk,
+            "channel": "call",
+            "direction": "inbound",
+            "summary": "پرسید سفارش کی می‌رسد",
+        },
+    ),
+    ("GET", "/notes"): Rule(role_has(Perm.CUSTOMER_VIEW), 200, lambda w: "/notes"),
+    ("POST", "/notes"): Rule(
+        role_has(Perm.NOTE_ADD),
+        201,
+        lambda w: "/notes",
+        lambda w: {"customer_id": w.owned.pk, "body": "مشتری وفادار"},
+    ),
+    ("GET", "/tasks"): Rule(role_has(Perm.CUSTOMER_VIEW), 200, lambda w: "/tasks"),
+    ("POST", "/tasks"): Rule(
+        role_has(Perm.TASK_ADD),
+        201,
+        lambda w: "/tasks",
+        lambda w: {
+            "customer_id": w.owned.pk,
+            "title": "تماس",
+            "due_at": (timezone.now() + timedelta(days=2)).isoformat(),
+        },
+    ),
+    ("POST", "/tasks/{task_id}/complete"): Rule(
+        closes_task, 200, lambda w: f"/tasks/{w.task.pk}/complete"
+    ),
+}
+
+_SCHEMA = api.get_openapi_schema(path_prefix="")
+ROUTES = sorted(
+    (method.upper(), path) for path, operations in _SCHEMA["paths"].items() for method in operations
+)
+
+
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row a write could touch, including the audit history and the timeline."""
+    models: list[type[Model]] = [
+        Customer,
+        Customer.tags.through,
+        Customer.history.model,
+        Tag,
+        Consent,
+        ConsentChange,
+        Order,
+        Order.history.model,
+        OrderLine,
+        Interaction,
+        Note,
+        Task,
+        Task.history.model,
+        TimelineEvent,
+        IdempotencyRecord,
+        User,
+    ]
+    return {m.__name__: list(m._default_manager.order_by("pk").values()) for m in models}
+
+
+def test_every_route_has_a_rule() -> None:
+    assert set(ROUTES) == set(RULES)
+    assert len(ROUTES) == 22
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_permission_matrix(
+    method: str, path: str, role: str, world: World, as_role: Callable[[str], Any]
+) -> None:
+    rule = RULES[(method, path)]
+    if role == "anonymous":
+        expected = 401
+    else:
+        expected = rule.status if rule.allowed(world.users[role], world) else 403
+    before = snapshot()
+
+    response = as_role(role).request(method, rule.url(world), rule.body(world))
+
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        assert response.json()["code"] in {"unauthenticated", "permission_denied"}
+        assert snapshot() == before
+
+
+def test_expected_table_matches_the_role_table(world: World) -> None:
+    """Spot-check the derived expectations against the documented role table, so a mistake in
+    the helpers above cannot make the matrix vacuous."""
+    users = world.users
+    assert [r for r in ROLES[:-1] if edits_customer(users[r], world)] == [
+        "admin",
+        "manager",
+        "sales",
+        "marketing",
+        "service",
+    ]
+    assert [r for r in ROLES[:-1] if role_has(Perm.ORDER_EDIT)(users[r], world)] == [
+        "admin",
+        "manager",
+        "sales",
+        "sales2",
+    ]
+    assert [r for r in ROLES[:-1] if role_has(Perm.CUSTOMER_DELETE)(users[r], world)] == ["admin"]
+    assert [r for r in ROLES[:-1] if closes_task(users[r], world)] == ["admin", "manager", "sales"]
+
+
+# --- SECURITY.md #2: IDOR -------------------------------------------------------------------
+def test_sales_cannot_edit_a_colleagues_customer(world: World, as_role: Any) -> None:
+    before = snapshot()
+    for body in ({"city": "قم"}, {"owner_id": world.users["sales2"].pk}, {"owner_id": None}):
+        response = as_role("sales2").patch(f"/customers/{world.owned.pk}", body)
+        assert response.status_code == 403
+        assert response.json()["code"] == "permission_denied"
+    assert as_role("sales2").delete(f"/customers/{world.owned.pk}").status_code == 403
+    assert snapshot() == before
+    world.owned.refresh_from_db()
+    assert (world.owned.city, world.owned.owner_id) == ("", world.users["sales"].pk)
+
+
+def test_sales_cannot_close_a_colleagues_task(world: World, as_role: Any) -> None:
+    response = as_role("sales2").post(f"/tasks/{world.task.pk}/complete")
+    assert response.status_code == 403
+    world.task.refresh_from_db()
+    assert (world.task.status, world.task.completed_at) == ("open", None)
+
+
+@pytest.mark.parametrize("role", ["marketing", "service"])
+def test_other_departments_cannot_take_or_drop_a_sales_customer(
+    role: str, world: World, as_role: Any
+) -> None:
+    before = snapshot()
+    for owner in (world.users[role].pk, None):
+        response = as_role(role).patch(f"/customers/{world.owned.pk}", {"owner_id": owner})
+        assert response.status_code == 403
+    assert snapshot() == before
+
+
+def test_mine_filter_lists_only_own_customers(world: World, as_role: Any) -> None:
+    assert as_role("sales2").get("/customers", mine="true").json() == {"items": [], "count": 0}
+    own = as_role("sales").get("/customers", mine="true").json()
+    assert [c["id"] for c in own["items"]] == [world.owned.pk]
+
+
+# --- SECURITY.md #3: mass assignment --------------------------------------------------------
+@pytest.mark.parametrize(
+    "field",
+    [
+        "role",
+        "created_by",
+        "created_by_id",
+        "merged_into",
+        "merged_into_id",
+        "id",
+        "created_at",
+        "updated_at",
+        "name_key",
+        "is_superuser",
+    ],
+)
+def test_patch_refuses_fields_a_client_may_not_set(field: str, world: World, as_role: Any) -> None:
+    before = snapshot()
+    response = as_role("sales").patch(f"/customers/{world.owned.pk}", {field: 1, "city": "قم"})
+    assert response.status_code == 422
+    assert field in response.json()["errors"]
+    assert snapshot() == before
+
+
+def test_sales_cannot_give_its_customer_away(world: World, as_role: Any) -> None:
+    before = snapshot()
+    response = as_role("sales").patch(
+        f"/customers/{world.owned.pk}", {"owner_id": world.users["sales2"].pk}
+    )
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+def test_sales_cannot_create_a_customer_for_someone_else(world: World, as_role: Any) -> None:
+    before = snapshot()
+    response = as_role("sales").post(
+        "/customers",
+        {"last_name": "کریمی", "mobile": "09350000002", "owner_id": world.users["manager"].pk},
+    )
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+def test_owner_defaults_to_the_sales_person_and_a_manager_may_assign(
+    world: World, as_role: Any
+) -> None:
+    mine = as_role("sales").post("/customers", {"last_name": "کریمی"}).json()
+    assert mine["owner_id"] == world.users["sales"].pk
+    assigned = as_role("manager").post(
+        "/customers", {"last_name": "نوری", "owner_id": world.users["sales2"].pk}
+    )
+    assert assigned.status_code == 201
+    assert assigned.json()["owner_id"] == world.users["sales2"].pk
+    moved = as_role("manager").patch(
+        f"/customers/{world.owned.pk}", {"owner_id": world.users["sales2"].pk}
+    )
+    assert moved.json()["owner_id"] == world.users["sales2"].pk
+
+
+def test_the_api_cannot_speak_for_the_customer_on_consent(world: World, as_role: Any) -> None:
+    before = snapshot()
+    for source in ("customer_form", "customer_link", "customer_reply", "import"):
+        response = as_role("admin").post(
+            f"/customers/{world.owned.pk}/consents",
+            {"channel": "sms", "status": "granted", "source": source},
+        )
+        assert response.status_code == 422
+        assert "source" in response.json()["errors"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        ("/orders", {"total": 1}),
+        ("/orders", {"created_by": 1}),
+        ("/tasks", {"status": "done"}),
+        ("/tasks", {"created_by_id": 1}),
+        ("/notes", {"author_id": 1}),
+        ("/interactions", {"employee_id": 1}),
+        ("/interactions", {"department": "management"}),
+    ],
+)
+def test_create_refuses_server_owned_fields(
+    path: str, extra: dict[str, Any], world: World, as_role: Any
+) -> None:
+    rule = RULES[("POST", path)]
+    before = snapshot()
+    response = as_role("admin").post(path, {**rule.body(world), **extra})
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == set(extra)
+    assert snapshot() == before
+
+
+# --- SECURITY.md #4: the anonymous surface --------------------------------------------------
+def test_only_the_schema_is_public(client: Any, world: World) -> None:
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    for method, path in ROUTES:
+        url = RULES[(method, path)].url(world)
+        response = getattr(client, method.lower())(f"/api/v1{url}", content_type="application/json")
+        assert response.status_code == 401, (method, path)
+
+
+# --- SECURITY.md #7: sorting and filtering take only known values ---------------------------
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sort": "password"},
+        {"sort": "name; DROP TABLE customers_customer"},
+        {"sort": "owner__password"},
+        {"order_by": "id"},
+        {"owner__username": "admin"},
+        {"stage": "vip"},
+        {"kind": "robot"},
+        {"province": "Atlantis"},
+        {"created_from": "yesterday"},
+    ],
+)
+def test_unknown_sort_or_filter_is_refused(
+    params: dict[str, str], world: World, as_role: Any
+) -> None:
+    response = as_role("sales").get("/customers", **params)
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == set(params)
+
+
+@pytest.mark.parametrize("path", ["/orders", "/interactions", "/notes", "/tasks"])
+def test_other_lists_refuse_unknown_filters(path: str, world: World, as_role: Any) -> None:
+    response = as_role("sales").get(path, ordering="-id")
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"ordering": "Unknown parameter."}
