@@ -62,6 +62,7 @@ def test_customer_detail_has_every_documented_field(
         "acquisition_source": "instagram",
         "tags": ["vip", "وفادار"],
         "owner_id": users["sales"].pk,
+        "company_id": None,
         "lifecycle_stage": "lead",
         "external_id": "shop-77",
         "merged_into_id": None,
@@ -69,6 +70,21 @@ def test_customer_detail_has_every_documented_field(
         "updated_at": body["updated_at"],
     }
     assert datetime.fromisoformat(body["created_at"]).tzinfo is not None
+
+
+def test_a_person_works_for_a_company(make_customer: Callable[..., Customer], as_role: Api) -> None:
+    firm = make_customer(kind="company", company_name="فولاد نوین", first_name="", last_name="")
+    person = make_customer()
+    api = as_role("manager")
+    contact = api.post("/customers", {"last_name": "صالحی", "company_id": firm.pk})
+    assert (contact.status_code, contact.json()["company_id"]) == (201, firm.pk)
+    linked = api.patch(f"/customers/{person.pk}", {"company_id": firm.pk})
+    assert linked.json()["company_id"] == firm.pk
+    unlinked = api.patch(f"/customers/{person.pk}", {"company_id": None})
+    assert unlinked.json()["company_id"] is None
+    refused = api.post("/customers", {"last_name": "صالحی", "company_id": person.pk})
+    assert refused.status_code == 422
+    assert set(refused.json()["errors"]) == {"company_id"}
 
 
 def test_list_filters_and_search(

@@ -21,6 +21,12 @@ class ErrorCode(StrEnum):
     MERGE_INVALID = "merge_invalid"
 
 
+# A refusal because of the record's state (not the input's shape) is a conflict: HTTP 409.
+_CONFLICTS = frozenset(
+    {ErrorCode.CONFLICT, ErrorCode.CONSENT_LOCKED, ErrorCode.MERGE_INVALID, ErrorCode.DUPLICATE}
+)
+
+
 class ServiceError(Exception):
     code: ErrorCode = ErrorCode.INVALID
     status = 400
@@ -30,6 +36,8 @@ class ServiceError(Exception):
         self.message = message
         if code is not None:
             self.code = code
+        if self.code in _CONFLICTS:
+            self.status = 409
 
 
 class ValidationFailed(ServiceError):

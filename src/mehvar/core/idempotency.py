@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -53,8 +54,12 @@ class IdempotencyMiddleware:
         if owner is None:
             # Let the API answer 401 itself; nothing is recorded for a stranger.
             return self.get_response(request)
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return _error(413, "too_large", _("The request body is too large."))
         digest = hashlib.sha256(
-            json.dumps([request.method, request.path, request.body.hex()]).encode()
+            json.dumps([request.method, request.path, body.hex()]).encode()
         ).hexdigest()
 
         with transaction.atomic():

@@ -26,6 +26,7 @@ from mehvar.customers.models import (
     Consent,
     ConsentChange,
     Customer,
+    CustomerKind,
     Interaction,
     Note,
     Order,
@@ -121,6 +122,18 @@ def _owner_kwargs(data: dict[str, Any]) -> dict[str, Any]:
     return {"owner": _employee(data.pop("owner_id"), "owner_id")}
 
 
+def _company_kwargs(data: dict[str, Any]) -> dict[str, Any]:
+    if "company_id" not in data:
+        return {}
+    company_id = data.pop("company_id")
+    if company_id is None:
+        return {"company": None}
+    company = Customer.objects.filter(pk=company_id, kind=CustomerKind.COMPANY).first()
+    if company is None or company.is_merged:
+        raise ValidationFailed({"company_id": _("Choose a company record.")})
+    return {"company": company}
+
+
 def _get(queryset: QuerySet[Any], pk: int, label: str) -> Any:
     found = queryset.filter(pk=pk).first()
     if found is None:
@@ -173,8 +186,8 @@ def customers_list(
 @_op("POST", "/customers", schemas.CustomerOut, "customers")
 def customers_create(request: HttpRequest, payload: schemas.CustomerIn) -> Status[Customer]:
     data = payload.model_dump(exclude_unset=True)
-    owner = _owner_kwargs(data)
-    customer = customer_create(actor=_actor(request), data=data, source_label="API", **owner)
+    links = {**_owner_kwargs(data), **_company_kwargs(data)}
+    customer = customer_create(actor=_actor(request), data=data, source_label="API", **links)
     return Status(201, _customer(customer.pk))
 
 
@@ -189,8 +202,8 @@ def customers_update(
 ) -> Customer:
     customer = _customer(customer_id, writing=True)
     data = payload.model_dump(exclude_unset=True)
-    owner = _owner_kwargs(data)
-    customer_update(actor=_actor(request), customer=customer, data=data, **owner)
+    links = {**_owner_kwargs(data), **_company_kwargs(data)}
+    customer_update(actor=_actor(request), customer=customer, data=data, **links)
     return _customer(customer.pk)
 
 

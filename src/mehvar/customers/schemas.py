@@ -174,6 +174,7 @@ class CustomerIn(In):
     lifecycle_stage: Stage = "lead"
     external_id: Str64 | None = None
     owner_id: Id | None = Field(None, description="Only a manager may give a customer to others.")
+    company_id: Id | None = Field(None, description="The company record a person works for.")
 
 
 class CustomerPatch(In):
@@ -198,6 +199,7 @@ class CustomerPatch(In):
     lifecycle_stage: Stage | None = None
     external_id: Str64 | None = None
     owner_id: Id | None = Field(None, description="Only a manager may give a customer to others.")
+    company_id: Id | None = Field(None, description="The company record a person works for.")
 
     @field_validator("kind", "lifecycle_stage")
     @classmethod
@@ -228,6 +230,7 @@ class CustomerOut(Schema):
     acquisition_source: str
     tags: list[str]
     owner_id: int | None
+    company_id: int | None
     lifecycle_stage: str
     external_id: str | None
     merged_into_id: int | None = Field(description="Set when this record was merged away.")

@@ -150,6 +150,8 @@ def customer_create(
     """Create a customer from raw input. Raises ValidationFailed or Duplicate (409)."""
     require(actor, Perm.CUSTOMER_CREATE)
     values, errors = clean_customer(data)
+    if company is not None:
+        errors.update(_company_problem(Customer(kind=values.get("kind", "")), company))
     if errors:
         raise ValidationFailed(errors)
     conflicts = _conflicts(values, exclude_id=None)
@@ -361,6 +363,8 @@ def interaction_log(
     summary = normalize_text(summary)
     if not summary:
         raise ValidationFailed({"summary": gettext_lazy("Write what was said.")})
+    if occurred_at is not None and timezone.is_naive(occurred_at):
+        raise ValidationFailed({"occurred_at": gettext_lazy("The time needs a time zone.")})
     if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
         raise ValidationFailed({"occurred_at": gettext_lazy("A contact cannot be in the future.")})
     interaction = Interaction(

@@ -230,8 +230,6 @@ class OrderProcessor:
                         "placed_at", gettext_lazy("An order cannot be placed in the future.")
                     )
                 line.values["placed_at"] = placed
-        elif "placed_at" in columns:
-            errors.add("placed_at", gettext_lazy("The order date is missing."))
         if cell("sku") is not None:
             sku = order_number(cell("sku"))
             if len(sku) > 64:
@@ -398,6 +396,8 @@ class OrderProcessor:
                         gettext_lazy("Differs from row %(row)d of the same order.")
                         % {"row": source[target]},
                     )
+        if "placed_at" in self.context.columns and "placed_at" not in header:
+            lines[0].errors.add("placed_at", gettext_lazy("The order date is missing."))
         return header
 
     def _customer(self, lines: list[_Line], header: dict[str, Any]) -> Customer | str:

@@ -32,6 +32,7 @@ _BLOCK = 1024 * 1024
 _DELIMITERS = (",", ";", "\t", "|", "،")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the pre-2007 .xls format
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportFileError(Exception):
@@ -65,6 +66,10 @@ def cell_value(value: Any) -> Any:
         return None
     if isinstance(value, str):
         text = value.strip().strip("\ufeff")
+        if text[:1] == "'" and text[1:2] in _FORMULA_TRIGGERS:
+            # Our exports (and careful people) guard such cells against formula injection
+            # with an apostrophe; the value is what follows it ("'+98912…" is a mobile).
+            text = text[1:]
         return text or None
     if isinstance(value, bool):
         return "1" if value else "0"
