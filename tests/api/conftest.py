@@ -23,6 +23,8 @@ class ApiClient:
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        # Integrations choose their language by header; these tests read the English messages.
+        headers["Accept-Language"] = "en"
         headers.update(extra or {})
         return headers
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -28,9 +29,10 @@ pytestmark = pytest.mark.django_db
 PAYLOADS = ["=1+2", "+98912", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
 
-def client_for(user: Any) -> Client:
+def client_for(user: Any, language: str = "en") -> Client:
     client = Client()
     client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     return client
 
 
@@ -161,11 +163,8 @@ def test_persian_pages_export_jalali_by_default(
     users: dict[str, Any], make_customer: Callable[..., Any]
 ) -> None:
     _dated_customer(make_customer)
-    with translation.override("fa"):
-        response = client_for(users["admin"]).get(
-            reverse("data:export_customers"), HTTP_ACCEPT_LANGUAGE="fa"
-        )
-        _header, row = read_csv(response)
+    response = client_for(users["admin"], "fa").get(reverse("data:export_customers"))
+    _header, row = read_csv(response)
     assert "1369/01/01" in row
     assert response["Content-Disposition"].startswith('attachment; filename="customers-14')
 
@@ -297,14 +296,16 @@ def test_roles_with_export_get_the_file(users: dict[str, Any], role: str) -> Non
 # --- round trips ------------------------------------------------------------------------------
 
 
-def _import(user: Any, content: bytes, filename: str, kind: str, **options: Any) -> ImportJob:
+def _import(
+    user: Any, content: bytes, filename: str, kind: str, language: str = "en", **options: Any
+) -> ImportJob:
     job = import_job_create(
         actor=user,
         kind=kind,
         upload=io.BytesIO(content),
         filename=filename,
         size=len(content),
-        language="en",
+        language=language,
         **options,
     )
     import_job_start(actor=user, job=job, dry_run=False, enqueue=lambda _id: None)
@@ -313,6 +314,7 @@ def _import(user: Any, content: bytes, filename: str, kind: str, **options: Any)
     return result
 
 
+@pytest.mark.parametrize("language", ["en", "fa"])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_an_exported_customer_list_imports_back_unchanged(
     users: dict[str, Any],
@@ -320,6 +322,7 @@ def test_an_exported_customer_list_imports_back_unchanged(
     settings: Any,
     tmp_path: Path,
     fmt: str,
+    language: str,
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     make_customer(
@@ -337,12 +340,12 @@ def test_an_exported_customer_list_imports_back_unchanged(
     make_customer(
         kind="company", company_name="شرکت نمونه", mobile="09121110002", first_name="", last_name=""
     )
-    with translation.override("en"):
-        response = client_for(users["admin"]).get(
-            reverse("data:export_customers"), {"format": fmt, "calendar": "jalali"}
-        )
-        content = b"".join(response.streaming_content)
-        job = _import(users["admin"], content, f"export.{fmt}", "customers")
+    response = client_for(users["admin"], language).get(
+        reverse("data:export_customers"), {"format": fmt, "calendar": "jalali"}
+    )
+    content = b"".join(response.streaming_content)
+    with translation.override(language):
+        job = _import(users["admin"], content, f"export.{fmt}", "customers", language)
     assert (job.total_rows, job.unchanged_count, job.rejected_count) == (2, 2, 0), list(
         job.row_errors.values_list("column", "message")
     )

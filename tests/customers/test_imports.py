@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,11 +22,13 @@ from hypothesis import strategies as st
 
 from mehvar.core.errors import PermissionDenied, ValidationFailed
 from mehvar.core.models import EventKind, TimelineEvent
+from mehvar.customers.fields import clean_customer
 from mehvar.customers.imports import sample
 from mehvar.customers.imports.base import Context
 from mehvar.customers.imports.columns import detect_mapping, mapping_from_names, validate_mapping
-from mehvar.customers.imports.customers import CustomerProcessor
+from mehvar.customers.imports.customers import CustomerProcessor, complete_record
 from mehvar.customers.imports.jobs import import_job_create, import_job_map, import_job_start
+from mehvar.customers.imports.readers import ImportFileError, open_sheet
 from mehvar.customers.imports.runner import SimulatedCrash, import_run, import_sweep
 from mehvar.customers.imports.state import mapping_of, options_of
 from mehvar.customers.models import (
@@ -192,6 +195,26 @@ def test_a_mapping_needs_an_identifier_and_no_field_twice() -> None:
     assert len(problems) == 2  # the order number, and a price
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"mobile": "09121112233"},
+        {"mobile": "09121112233", "first_name": "علی"},
+        {"kind": "company", "mobile": "09121112233"},
+        {"kind": "company", "company_name": "شرکت", "lifecycle_stage": ""},
+        {"kind": "Person", "last_name": "رضایی", "lifecycle_stage": "customer"},
+        {"first_name": "  ", "last_name": "‌"},
+    ],
+)
+def test_complete_record_gives_the_answer_of_a_full_clean(raw: dict[str, str]) -> None:
+    partial, partial_errors = clean_customer(raw, partial=True)
+    assert partial_errors == {}
+    full, full_errors = clean_customer(raw)
+    values, errors = complete_record(partial)
+    assert values == full
+    assert {k: str(v) for k, v in errors.items()} == {k: str(v) for k, v in full_errors.items()}
+
+
 # --- the error report -------------------------------------------------------------------------
 
 
@@ -287,6 +310,23 @@ def test_a_created_customer_has_its_timeline_event_and_audit_row(
     assert (history.history_type, history.history_user) == ("+", users["sales"])
 
 
+def test_the_import_acts_as_the_employee_who_started_it(users: dict[str, Any]) -> None:
+    content = csv_bytes(["mobile", "first_name"], [["09121234567", "Ali"]])
+    job = import_job_create(
+        actor=users["sales"],
+        kind="customers",
+        upload=io.BytesIO(content),
+        filename="c.csv",
+        size=len(content),
+    )
+    import_job_start(actor=users["manager"], job=job, dry_run=False, enqueue=lambda _id: None)
+    import_run(job_id=job.pk)
+    customer = Customer.objects.get()
+    assert (customer.created_by, customer.owner) == (users["manager"], None)
+    assert customer.history.get().history_user == users["manager"]
+    assert TimelineEvent.objects.get(customer=customer).actor == users["manager"]
+
+
 def test_sales_cannot_update_someone_elses_customer_by_import(
     run: Callable[..., ImportJob], make_customer: Callable[..., Any], users: dict[str, Any]
 ) -> None:
@@ -331,6 +371,21 @@ def test_xlsx_with_persian_headers_digits_and_number_cells(run: Callable[..., Im
     assert Customer.objects.get(mobile="+989120001111").province == "razavi-khorasan"
 
 
+def test_xlsx_with_a_wrong_declared_size_is_read_to_the_end(run: Callable[..., ImportJob]) -> None:
+    import zipfile
+
+    good = xlsx_bytes(["mobile", "first_name"], [[f"0912000000{i}", "Ali"] for i in range(5)])
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', data)
+            target.writestr(item, data)
+    job = run(broken.getvalue(), filename="c.xlsx")
+    assert counts(job) == (5, 5, 0, 0, 0)
+
+
 def test_cp1256_csv_from_old_windows_tools(run: Callable[..., ImportJob]) -> None:
     # Windows-1256 has no Persian ی; old files carry the Arabic ي and ك, stored as ی and ک.
     content = csv_bytes(
@@ -355,20 +410,25 @@ def test_csv_delimiters_are_sniffed(run: Callable[..., ImportJob], delimiter: st
 
 
 @pytest.mark.parametrize(
-    ("filename", "content", "fragment"),
+    ("filename", "content", "code"),
     [
-        ("c.txt", b"mobile\n0912", "Only CSV and Excel"),
-        ("c.xls", b"\xd0\xcf\x11\xe0junk", ".xls"),
-        ("c.xlsx", b"mobile,name\n09121112233,Ali\n", "not an Excel"),
-        ("c.csv", b"PK\x03\x04" + b"\x00" * 50, "Excel workbook"),
-        ("c.csv", b"mobile\n\x00\x01\x02binary", "binary"),
+        ("c.txt", b"mobile\n0912", "extension"),
+        ("c.xls", b"\xd0\xcf\x11\xe0junk", "old_excel"),
+        ("c.xlsx", b"mobile,name\n09121112233,Ali\n", "not_xlsx"),
+        ("c.csv", b"PK\x03\x04" + b"\x00" * 50, "not_csv"),
+        ("c.csv", b"mobile\n\x00\x01\x02binary", "not_text"),
         ("c.csv", b"", "empty"),
-        ("c.xlsx", b"PK\x03\x04broken zip", "not an Excel"),
+        ("c.csv", b"\n\n,,\n", "empty"),
+        ("c.xlsx", b"PK\x03\x04broken zip", "not_xlsx"),
+        ("c.csv", b"\xef\xbb\xbfmobile\n\xff\xfe\n", "encoding"),
     ],
 )
 def test_files_that_are_not_tables_are_refused_with_a_reason(
-    users: dict[str, Any], filename: str, content: bytes, fragment: str
+    users: dict[str, Any], filename: str, content: bytes, code: str
 ) -> None:
+    with pytest.raises(ImportFileError) as reading, open_sheet(io.BytesIO(content), filename):
+        pass
+    assert reading.value.code == code
     with pytest.raises(ValidationFailed) as caught:
         import_job_create(
             actor=users["admin"],
@@ -377,7 +437,7 @@ def test_files_that_are_not_tables_are_refused_with_a_reason(
             filename=filename,
             size=len(content),
         )
-    assert fragment in str(caught.value.errors["file"])
+    assert caught.value.errors == {"file": reading.value.message}
     assert not ImportJob.objects.exists()
 
 
@@ -800,7 +860,7 @@ def test_the_command_prints_the_summary_and_each_rejected_row(
 
 
 def test_rows_are_read_in_excel_numbering(users: dict[str, Any]) -> None:
-    content = b"\n\nmobile,first_name\n09121112233,Ali\n\n0912,Bad\n"
+    content = b"\n\nmobile;first_name\n09121112233;Ali\n\n0912;Bad\n"
     job = import_job_create(
         actor=users["admin"],
         kind="customers",

@@ -37,6 +37,8 @@ ALL_ROLES = [role.value for role in Role]
 
 
 def login(client: Client, user: Any) -> Client:
+    # These tests read the English strings; Persian rendering has tests of its own.
+    client.cookies["django_language"] = "en"
     client.force_login(user)
     return client
 

@@ -41,8 +41,10 @@ class PersianFirstLocaleMiddleware(LocaleMiddleware):
 
     Django would follow Accept-Language, so a company laptop set to English would open mehvar in
     English; our users expect the Persian product they bought, and the switch is one click away.
+    The API still honours Accept-Language: there the caller is a program that asks on purpose.
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        if not request.path.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         super().process_request(request)

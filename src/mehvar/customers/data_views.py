@@ -263,7 +263,9 @@ def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 # --- export -----------------------------------------------------------------------------------
 
-_EXPORT_PARAMS = frozenset({"format", "calendar", "unit"})
+# Besides the filters: the file's shape, and the list's page number (a link copied from a
+# paginated list still exports the whole filtered list).
+_EXPORT_PARAMS = frozenset({"format", "calendar", "unit", "page"})
 
 
 def _export_options(request: HttpRequest) -> tuple[str, str, str] | None:

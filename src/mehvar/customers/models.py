@@ -82,11 +82,15 @@ class Customer(models.Model):
         limit_choices_to={"kind": CustomerKind.COMPANY},
     )
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=13, null=True, blank=True, unique=True)
+    # mobile, national_id and external_id are unique where present (partial unique indexes in
+    # Meta): with a plain unique index, the planner's statistics see one huge group of NULLs
+    # and stop trusting the index for lookups (measured in bench/search_customers.py). Absent
+    # values are NULL, not "", for the same partial indexes (hence the DJ001 exceptions).
+    mobile = models.CharField(_("mobile"), max_length=13, null=True, blank=True)  # noqa: DJ001
     other_phones = models.JSONField(_("other phones"), default=list, blank=True)
-    email = models.EmailField(_("email"), blank=True, db_index=True)
-    national_id = models.CharField(
-        _("national code / company id"), max_length=11, null=True, blank=True, unique=True
+    email = models.EmailField(_("email"), blank=True)
+    national_id = models.CharField(  # noqa: DJ001
+        _("national code / company id"), max_length=11, null=True, blank=True
     )
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     province = models.CharField(_("province"), max_length=32, choices=PROVINCE_CHOICES, blank=True)
@@ -111,11 +115,16 @@ class Customer(models.Model):
         choices=LifecycleStage.choices,
         default=LifecycleStage.LEAD,
     )
-    external_id = models.CharField(
-        _("external id"), max_length=64, null=True, blank=True, unique=True
-    )
+    external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True)  # noqa: DJ001
+    # No index: "not merged" matches nearly every row, and SQLite without statistics would
+    # otherwise pick this index for every search and read the whole table.
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_records"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_records",
+        db_index=False,
     )
     # Search keys, maintained by services: "first last" and "last first", normalised.
     name_key = SearchKeyField(max_length=320, blank=True, editable=False)
@@ -140,6 +149,14 @@ class Customer(models.Model):
             models.Index(fields=["owner", "name_key"], name="customer_owner"),
             models.Index(fields=["province", "city"], name="customer_region"),
             models.Index(fields=["-created_at"], name="customer_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[name],
+                condition=models.Q(**{f"{name}__isnull": False}),
+                name=f"customer_unique_{name}",
+            )
+            for name in ("mobile", "national_id", "external_id")
         ]
 
     def __str__(self) -> str:

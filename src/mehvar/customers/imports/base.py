@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from django.utils.functional import Promise
 
 from mehvar.core.models import User
+from mehvar.core.persian import to_latin_digits
+from mehvar.customers.fields import clean_national_id
 from mehvar.customers.imports.readers import Sheet, cell_text
 from mehvar.customers.imports.state import Action, PreviewRow
+from mehvar.customers.models import CustomerKind
 
 SourceRow = tuple[int, list[Any]]
 
@@ -43,7 +48,7 @@ class Context:
     calendar: str = "auto"
     source_label: str = ""
 
-    @property
+    @cached_property
     def columns(self) -> dict[str, int]:
         return {target: index for index, target in enumerate(self.targets) if target}
 
@@ -113,6 +118,14 @@ class ErrorCollector:
             )
             for column, (value, messages) in self._by_column.items()
         ]
+
+
+def clean_any_national_id(value: Any) -> str | None:
+    """A national code (10 digits) or a company's national id (11), told apart by length,
+    for files that have no kind column."""
+    digits = re.sub(r"\D", "", to_latin_digits(str(value)))
+    kind = CustomerKind.COMPANY if len(digits) == 11 else CustomerKind.PERSON
+    return clean_national_id(value, kind=kind)
 
 
 def reject(number: int, errors: Iterable[RowError], preview: PreviewRow | None = None) -> Outcome:

@@ -198,6 +198,7 @@ def import_job_start(
         job.started_at = None
         options.preview = []
     options.phase = "preview" if dry_run else "import"
+    options.started_by = actor.pk
     options.queued_at = timezone.now()
     options.lease_token, options.lease_until = "", None
     job.status = ImportStatus.PENDING

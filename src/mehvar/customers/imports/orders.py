@@ -29,15 +29,21 @@ from mehvar.core.jalali import TEHRAN, format_jalali, parse_date
 from mehvar.core.models import Channel
 from mehvar.core.money import InvalidAmount, format_amount, parse_amount
 from mehvar.core.persian import normalize_text, to_latin_digits
-from mehvar.customers.fields import FieldError, clean_external_id, clean_mobile, clean_national_id
-from mehvar.customers.imports.base import Context, ErrorCollector, Outcome, SourceRow, reject
+from mehvar.customers.fields import FieldError, clean_external_id, clean_mobile
+from mehvar.customers.imports.base import (
+    Context,
+    ErrorCollector,
+    Outcome,
+    SourceRow,
+    clean_any_national_id,
+    reject,
+)
 from mehvar.customers.imports.columns import header_key
 from mehvar.customers.imports.customers import split_full_name
 from mehvar.customers.imports.readers import Sheet
 from mehvar.customers.imports.state import Action, PreviewRow
 from mehvar.customers.models import (
     Customer,
-    CustomerKind,
     Order,
     OrderChannel,
     OrderStatus,
@@ -204,7 +210,7 @@ class OrderProcessor:
         for target, cleaner in (
             ("customer_external_id", clean_external_id),
             ("mobile", clean_mobile),
-            ("national_id", _clean_any_national_id),
+            ("national_id", clean_any_national_id),
         ):
             if cell(target) is not None:
                 try:
@@ -549,9 +555,3 @@ class OrderProcessor:
 
 class _Rejected(Exception):
     pass
-
-
-def _clean_any_national_id(value: Any) -> str | None:
-    digits = to_latin_digits(str(value)).strip()
-    kind = CustomerKind.COMPANY if len(re.sub(r"\D", "", digits)) == 11 else CustomerKind.PERSON
-    return clean_national_id(value, kind=kind)

@@ -201,7 +201,11 @@ def _csv_rows(stream: IO[bytes], encoding: str) -> Any:
         stream.seek(0)
         text = io.TextIOWrapper(stream, encoding=encoding, newline="")
         try:
-            first = text.readline()
+            first = ""
+            for _attempt in range(50):  # the header may come after a few blank lines
+                first = text.readline()
+                if first.strip() or not first:
+                    break
             delimiter = sniff_delimiter(first)
             text.seek(0)
             reader = csv.reader(text, delimiter=delimiter)
@@ -250,6 +254,10 @@ def _open_xlsx(stream: IO[bytes]) -> tuple[Sheet, Any]:
         workbook.close()
         raise ImportFileError("empty", _("The workbook has no sheet."))
     worksheet = workbook.worksheets[0]
+    # The sheet's declared size (<dimension>) is only an estimate for the progress bar: some
+    # programs write it wrong ("A1"), and read-only mode would then stop after that row.
+    max_row = worksheet.max_row
+    worksheet.reset_dimensions()
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
@@ -264,8 +272,7 @@ def _open_xlsx(stream: IO[bytes]) -> tuple[Sheet, Any]:
     except ImportFileError:
         workbook.close()
         raise
-    max_row = worksheet.max_row
-    declared = max(0, max_row - header_row) if isinstance(max_row, int) else None
+    declared = max_row - header_row if isinstance(max_row, int) and max_row > header_row else None
     sheet = Sheet(headers=headers, header_row=header_row, _rows=rows, declared_rows=declared)
     return sheet, workbook
 

@@ -181,8 +181,12 @@ def _finish(job_id: int, token: str, status: str, failure: str = "") -> None:
 def _context(job: ImportJob) -> Context:
     options, mapping = options_of(job), mapping_of(job)
     actor = job.created_by
+    if options.started_by is not None:
+        actor = User.objects.filter(pk=options.started_by, is_active=True).first()
     if actor is None:
-        raise ImportFileError("no_user", _("The employee who started this import was removed."))
+        raise ImportFileError(
+            "no_user", _("The employee who started this import is no longer active.")
+        )
     return Context(
         job_id=job.pk,
         actor=actor,
@@ -196,8 +200,9 @@ def _context(job: ImportJob) -> Context:
     )
 
 
-def _run(job: ImportJob, token: str, chunk_rows: int, crash_after: int | None) -> None:
-    context = _context(job)
+def _run(
+    job: ImportJob, context: Context, token: str, chunk_rows: int, crash_after: int | None
+) -> None:
     processor = _processor(context)
     with (
         job.file.open("rb") as stored,
@@ -239,8 +244,10 @@ def import_run(
     job, token = claimed
     options = options_of(job)
     try:
-        with translation.override(options.language), acting_as(job.created_by):
-            _run(job, token, chunk_rows, crash_after)
+        with translation.override(options.language):
+            context = _context(job)
+            with acting_as(context.actor):
+                _run(job, context, token, chunk_rows, crash_after)
             _finish(job_id, token, ImportStatus.DONE)
     except LeaseLost:
         return None

@@ -46,6 +46,8 @@ class JobOptions(BaseModel):
     unit: Literal["rial", "toman"] = "toman"
     calendar: Literal["auto", "jalali", "gregorian"] = "auto"
     language: str = "fa"
+    # Who started the current run: the import acts (and is audited) as them.
+    started_by: int | None = None
     queued_at: datetime | None = None
     lease_token: str = ""
     lease_until: datetime | None = None
