@@ -305,9 +305,21 @@ def test_update_cannot_blank_a_name(make_customer: Any, users: dict[str, Any]) -
 
 def test_update_links_a_person_to_a_company_only(make_customer: Any, users: dict[str, Any]) -> None:
     person = make_customer()
-    company = make_customer(kind="company", company_name="فولاد سپاهان", first_name="", last_name="")
+    company = make_customer(
+        kind="company", company_name="فولاد سپاهان", first_name="", last_name=""
+    )
     with pytest.raises(ValidationFailed):
         customer_update(actor=users["admin"], customer=company, data={}, company=person)
     result = customer_update(actor=users["admin"], customer=person, data={}, company=company)
     assert result.changed == ("company",)
     assert list(company.contacts.all()) == [person]
+
+
+def test_choices_accept_labels_in_either_language(users: dict[str, Any]) -> None:
+    persian = customer_create(
+        actor=users["admin"], data={"last_name": "الف", "lifecycle_stage": "سرنخ"}
+    )
+    english = customer_create(
+        actor=users["admin"], data={"last_name": "ب", "lifecycle_stage": "Former customer"}
+    )
+    assert (persian.lifecycle_stage, english.lifecycle_stage) == ("lead", "former")

@@ -11,9 +11,11 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.utils.functional import Promise
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from mehvar.core.jalali import parse_date
@@ -48,7 +50,16 @@ def _text(max_length: int) -> Cleaner:
 
 def _choice(enum: type[Any]) -> Cleaner:
     by_value = {str(choice.value): str(choice.value) for choice in enum}
-    by_label = {search_key(str(choice.label)): str(choice.value) for choice in enum}
+    by_label: dict[str, str] = {}
+
+    def labels() -> dict[str, str]:
+        # Built on first use, in every language: a Persian file may say «سرنخ», an English one
+        # "Lead", whatever the language of the person importing it.
+        if not by_label:
+            for language, _name in settings.LANGUAGES:
+                with translation.override(language):
+                    by_label.update({search_key(str(c.label)): str(c.value) for c in enum})
+        return by_label
 
     def clean(value: Any) -> str:
         raw = normalize_text(str(value or ""))
@@ -57,8 +68,8 @@ def _choice(enum: type[Any]) -> Cleaner:
         key = raw.lower()
         if key in by_value:
             return by_value[key]
-        if search_key(raw) in by_label:
-            return by_label[search_key(raw)]
+        if search_key(raw) in labels():
+            return labels()[search_key(raw)]
         raise FieldError(
             _("Unknown value %(value)s; expected one of: %(choices)s")
             % {"value": raw, "choices": ", ".join(by_value)}
