@@ -56,7 +56,7 @@ from mehvar.customers.models import (
     Task,
     TaskStatus,
 )
-from mehvar.customers.orders import _ORDER_TO_CHANNEL
+from mehvar.customers.orders import _ORDER_TO_CHANNEL, order_summary
 from mehvar.customers.services import department_of, refresh_search_keys
 
 _T = TypeVar("_T")
@@ -1058,10 +1058,7 @@ class _Builder:
                 for line in order_lines:
                     line.order = order
                     lines.append(line)
-                summary = _("Order %(number)s, %(count)d items") % {
-                    "number": order.number,
-                    "count": len(order_lines),
-                }
+                summary = order_summary(order.number, len(order_lines))
                 placed = self.initial_status.get(id(order), OrderStatus(order.status))
                 self.event(
                     plan, order.placed_at, EventKind.ORDER_PLACED, order, order.created_by,

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from mehvar.core.errors import Duplicate, ValidationFailed
 from mehvar.core.models import Channel, EventKind, User
@@ -27,6 +27,13 @@ _ORDER_TO_CHANNEL = {
     OrderChannel.MARKETPLACE: Channel.WEB,
     OrderChannel.SOCIAL: Channel.SOCIAL,
 }
+
+
+def order_summary(number: str, line_count: int) -> str:
+    """The timeline line of a new order; the import and the demo write the same words."""
+    return ngettext(
+        "Order %(number)s, %(count)d item", "Order %(number)s, %(count)d items", line_count
+    ) % {"number": number, "count": line_count}
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ def order_create(
         kind=EventKind.ORDER_PLACED,
         channel=_ORDER_TO_CHANNEL[OrderChannel(channel)],
         department=department_of(actor),
-        summary=_("Order %(number)s, %(count)d items") % {"number": number, "count": len(lines)},
+        summary=order_summary(number, len(lines)),
         actor=actor,
         ref=order,
         occurred_at=placed_at,
