@@ -18,7 +18,10 @@ def test_find_with_arabic_yeh_and_log_a_call(
     customer = make_customer(first_name="یاسمین", last_name="کیانی", actor=users["sales"])
     make_customer(first_name="بهرام", last_name="یزدانی")
     interaction_log(
-        actor=users["service"], customer=customer, channel="call", direction="inbound",
+        actor=users["service"],
+        customer=customer,
+        channel="call",
+        direction="inbound",
         summary="گزارش خرابی جاروبرقی",
     )
     page = browser.new_page(locale="fa-IR", viewport={"width": 1280, "height": 900})
