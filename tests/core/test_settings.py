@@ -12,7 +12,9 @@ MEHVAR = [sys.executable, "-m", "mehvar"]
 
 def _run(env: dict[str, str], *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {
-        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     clean.update({"MEHVAR_DATA_DIR": str(tmp_path), "MEHVAR_TESTING": "false", **env})
     return subprocess.run(
