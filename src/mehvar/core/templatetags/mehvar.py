@@ -32,6 +32,21 @@ def digits(value: Any) -> str:
 
 
 @register.filter
+def phone(value: str | None) -> str:
+    """An E.164 Iranian number as people write it: +989121234567 → 0912 123 4567."""
+    if not value:
+        return ""
+    text = str(value)
+    if text.startswith("+98"):
+        national = "0" + text[3:]
+        if national.startswith("09") and len(national) == 11:
+            text = f"{national[:4]} {national[4:7]} {national[7:]}"
+        elif len(national) == 11:
+            text = f"{national[:3]} {national[3:7]} {national[7:]}"
+    return digits(text)
+
+
+@register.filter
 def jdate(value: date | datetime | None, with_time: bool = False) -> str:
     if value is None or value == "":
         return ""
