@@ -20,7 +20,7 @@ from mehvar.core.models import TimelineEvent, User
 from mehvar.core.persian import normalize_text
 from mehvar.core.provinces import normalize_province
 from mehvar.core.roles import Perm, has_perm
-from mehvar.customers import schemas
+from mehvar.customers import schemas, selectors
 from mehvar.customers.merge import customer_merge, duplicate_groups
 from mehvar.customers.models import (
     Consent,
@@ -306,16 +306,12 @@ def _lines(lines: list[schemas.OrderLineIn]) -> list[LineInput]:
 @paginate(schemas.Pages)
 def orders_list(request: HttpRequest, filters: Query[schemas.OrderQuery]) -> QuerySet[Order]:
     _only_params(request, schemas.OrderQuery.model_fields)
-    orders = _orders()
-    if filters.customer:
-        orders = orders.filter(customer_id=filters.customer)
-    if filters.status:
-        orders = orders.filter(status=filters.status)
-    if filters.placed_from:
-        orders = orders.filter(placed_at__date__gte=filters.placed_from)
-    if filters.placed_to:
-        orders = orders.filter(placed_at__date__lte=filters.placed_to)
-    return orders.order_by("-placed_at", "-id")
+    return selectors.order_list(
+        customer_id=filters.customer,
+        status=filters.status,
+        placed_from=filters.placed_from,
+        placed_to=filters.placed_to,
+    )
 
 
 @_op("POST", "/orders", schemas.OrderOut, "orders")
@@ -355,12 +351,7 @@ def interactions_list(
     request: HttpRequest, filters: Query[schemas.InteractionQuery]
 ) -> QuerySet[Interaction]:
     _only_params(request, schemas.InteractionQuery.model_fields)
-    interactions = Interaction.objects.all()
-    if filters.customer_id:
-        interactions = interactions.filter(customer_id=filters.customer_id)
-    if filters.channel:
-        interactions = interactions.filter(channel=filters.channel)
-    return interactions.order_by("-occurred_at", "-id")
+    return selectors.interaction_list(customer_id=filters.customer_id, channel=filters.channel)
 
 
 @_op("POST", "/interactions", schemas.InteractionOut, "interactions")
@@ -384,10 +375,7 @@ def interactions_create(
 @paginate(schemas.Pages)
 def notes_list(request: HttpRequest, filters: Query[schemas.NoteQuery]) -> QuerySet[Note]:
     _only_params(request, schemas.NoteQuery.model_fields)
-    notes = Note.objects.all()
-    if filters.customer_id:
-        notes = notes.filter(customer_id=filters.customer_id)
-    return notes.order_by("-created_at", "-id")
+    return selectors.note_list(customer_id=filters.customer_id)
 
 
 @_op("POST", "/notes", schemas.NoteOut, "notes")
@@ -401,14 +389,9 @@ def notes_create(request: HttpRequest, payload: schemas.NoteIn) -> Status[Note]:
 @paginate(schemas.Pages)
 def tasks_list(request: HttpRequest, filters: Query[schemas.TaskQuery]) -> QuerySet[Task]:
     _only_params(request, schemas.TaskQuery.model_fields)
-    tasks = Task.objects.all()
-    if filters.customer_id:
-        tasks = tasks.filter(customer_id=filters.customer_id)
-    if filters.assignee:
-        tasks = tasks.filter(assignee_id=filters.assignee)
-    if filters.status:
-        tasks = tasks.filter(status=filters.status)
-    return tasks.order_by("due_at", "id")
+    return selectors.task_list(
+        customer_id=filters.customer_id, assignee_id=filters.assignee, status=filters.status
+    )
 
 
 @_op("POST", "/tasks", schemas.TaskOut, "tasks")

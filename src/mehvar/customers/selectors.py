@@ -16,7 +16,15 @@ from mehvar.core.national_id import is_valid_national_code
 from mehvar.core.persian import search_key, to_latin_digits
 from mehvar.core.phones import mobile_search_prefix
 from mehvar.core.timeline import timeline_for
-from mehvar.customers.models import Consent, Customer, Order, Task, TaskStatus
+from mehvar.customers.models import (
+    Consent,
+    Customer,
+    Interaction,
+    Note,
+    Order,
+    Task,
+    TaskStatus,
+)
 
 # The upper end of a prefix range: every string starting with p sorts below p + this.
 _HIGH = "\U0010ffff"
@@ -158,3 +166,45 @@ LIST_COLUMNS = [
     ("owner", _("Owner")),
     ("created_at", _("Created")),
 ]
+
+
+def _matching(queryset: QuerySet[Any], **conditions: Any) -> QuerySet[Any]:
+    """Filter by the conditions that were given; an empty value means "any"."""
+    return queryset.filter(**{key: value for key, value in conditions.items() if value})
+
+
+def order_list(
+    *,
+    customer_id: int | None = None,
+    status: str | None = None,
+    placed_from: date | None = None,
+    placed_to: date | None = None,
+) -> QuerySet[Order]:
+    orders = _matching(
+        Order.objects.prefetch_related("lines__product"),
+        customer_id=customer_id,
+        status=status,
+        placed_at__date__gte=placed_from,
+        placed_at__date__lte=placed_to,
+    )
+    return orders.order_by("-placed_at", "-id")
+
+
+def interaction_list(
+    *, customer_id: int | None = None, channel: str | None = None
+) -> QuerySet[Interaction]:
+    interactions = _matching(Interaction.objects.all(), customer_id=customer_id, channel=channel)
+    return interactions.order_by("-occurred_at", "-id")
+
+
+def note_list(*, customer_id: int | None = None) -> QuerySet[Note]:
+    return _matching(Note.objects.all(), customer_id=customer_id).order_by("-created_at", "-id")
+
+
+def task_list(
+    *, customer_id: int | None = None, assignee_id: int | None = None, status: str | None = None
+) -> QuerySet[Task]:
+    tasks = _matching(
+        Task.objects.all(), customer_id=customer_id, assignee_id=assignee_id, status=status
+    )
+    return tasks.order_by("due_at", "id")
