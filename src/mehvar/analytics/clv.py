@@ -1,0 +1,72 @@
+"""Customer lifetime value over a horizon: BG/NBD purchases × Gamma-Gamma spend, discounted.
+
+The horizon is cut into equal steps (a month, by default in the command); the purchases the
+model expects in each step are valued at the customer's expected spend and discounted by the
+rate per step, as in lifetimes' ``customer_lifetime_value``. With a zero rate it is simply
+E[spend] × E[purchases over the horizon].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from mehvar.analytics.bgnbd import BGNBDParams, conditional_expected_purchases
+from mehvar.analytics.errors import InputError, gettext_noop
+from mehvar.analytics.gamma_gamma import GammaGammaParams, expected_average_value
+
+__all__ = ["customer_lifetime_value", "monthly_rate", "periods_per_month"]
+
+Array = NDArray[np.float64]
+
+# Days per unit of the summary's time axis (see summary.FREQ_DAYS) and per average month.
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+def periods_per_month(freq_days: float) -> float:
+    """How many summary time units one average month holds (4.35 weeks, 30.44 days, 1 month)."""
+    return _DAYS_PER_MONTH / freq_days
+
+
+def monthly_rate(annual_rate: float) -> float:
+    """The monthly rate that compounds to ``annual_rate`` in a year."""
+    if annual_rate <= -1:
+        raise InputError(gettext_noop("The discount rate must be greater than -100%%."))
+    return float((1.0 + annual_rate) ** (1.0 / 12.0) - 1.0)
+
+
+def customer_lifetime_value(
+    bg: BGNBDParams,
+    gg: GammaGammaParams,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    monetary_value: ArrayLike,
+    *,
+    horizon: float,
+    discount_rate: float = 0.0,
+    step: float | None = None,
+) -> Array:
+    """Discounted value of each customer's expected purchases in the next ``horizon`` periods.
+
+    ``step`` is the length of one discounting period in the same units (default: the whole
+    horizon, i.e. no discounting inside it) and ``discount_rate`` is the rate per step.
+    """
+    if horizon <= 0:
+        raise InputError(gettext_noop("The horizon must be a positive number of periods."))
+    step = horizon if step is None else step
+    if step <= 0:
+        raise InputError(gettext_noop("The discounting step must be positive."))
+    value = expected_average_value(gg, frequency, monetary_value)
+    n_steps = math.ceil(horizon / step - 1e-9)
+    total = np.zeros_like(value)
+    previous = np.zeros_like(value)
+    for i in range(1, n_steps + 1):
+        cumulative = conditional_expected_purchases(
+            bg, min(i * step, horizon), frequency, recency, T
+        )
+        total += (cumulative - previous) / (1.0 + discount_rate) ** i
+        previous = cumulative
+    return value * total

@@ -1,0 +1,266 @@
+"""Calendar periods (months or Saturday weeks, Gregorian or Jalali) for churn and cohorts.
+
+Every period has an integer *index* that grows by one from one period to the next, so "months
+since acquisition" is a subtraction and periods sort and group as plain integers:
+
+* Gregorian months: ``year × 12 + (month − 1)``; label ``YYYY-MM`` (``2024-03``).
+* Jalali months: ``jalali_year × 12 + (jalali_month − 1)``; label ``YYYY-MM`` in the Jalali
+  calendar (``1403-01`` is Farvardin 1403, which starts on 2024-03-20).
+* Weeks (``period="W"``): Iranian weeks run Saturday to Friday; the index counts weeks since
+  Saturday 1900-01-06 and the label is the week's first day, ``YYYY-MM-DD`` in the chosen
+  calendar.
+
+On tables the index is computed by column arithmetic, never by a Python loop over rows nor by a
+join: for Jalali months :func:`add_period_index` uses the 33-year leap cycle that ``jdatetime``
+implements (Jalali year ``y`` is a leap year when ``y mod 33`` is 1, 5, 9, 13, 17, 22, 26 or
+30), so a day number splits into cycle, year, day of year and month with a few integer
+operations. The tests check it against ``jdatetime`` for every day of two centuries. Labels
+and bounds are needed only for the few periods a result has, so they are computed in Python
+(:func:`period_info`) or joined from a small table (:func:`periods_table`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Final, Literal, cast, get_args
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from mehvar.analytics.errors import InputError, gettext_noop
+from mehvar.core.jalali import from_jalali, to_jalali
+
+__all__ = [
+    "Calendar",
+    "Period",
+    "PeriodKind",
+    "add_period_index",
+    "check_calendar",
+    "label_periods",
+    "max_period_days",
+    "period_index_of",
+    "period_info",
+    "periods_between",
+    "periods_table",
+    "reporting_window",
+]
+
+Calendar = Literal["gregorian", "jalali"]
+PeriodKind = Literal["M", "W"]
+
+# A Saturday: Iranian weeks start on Saturday, whatever the calendar.
+WEEK_EPOCH: Final = date(1900, 1, 6)
+
+# 1188 is a multiple of 33, so year y of the 33-year cycle starting at the epoch is a leap year
+# exactly when y is in _JALALI_LEAP_YEARS_IN_CYCLE; its Farvardin 1 is 1809-03-21, before any
+# data we will see, which keeps day numbers non-negative.
+_JALALI_EPOCH_YEAR: Final = 1188
+_JALALI_EPOCH: Final = date(1809, 3, 21)
+_JALALI_CYCLE_YEARS: Final = 33
+_JALALI_CYCLE_DAYS: Final = 33 * 365 + 8
+_JALALI_LEAP_YEARS_IN_CYCLE: Final = (1, 5, 9, 13, 17, 22, 26, 30)
+# Months 1–6 have 31 days and months 7–11 have 30, so the first six months end on day 186.
+_JALALI_FIRST_HALF_DAYS: Final = 186
+
+_TMP: Final = "__mehvar_period_"
+
+
+@dataclass(frozen=True)
+class Period:
+    """One calendar period: its index, label and first and last Gregorian day (inclusive)."""
+
+    index: int
+    label: str
+    start: date
+    end: date
+
+
+def check_calendar(calendar: str, period: str = "M") -> tuple[Calendar, PeriodKind]:
+    """Validate the user's choice of calendar and period length (raises ``InputError``)."""
+    if calendar not in get_args(Calendar):
+        raise InputError(
+            gettext_noop("Unknown calendar %(calendar)s: use gregorian or jalali."),
+            calendar=calendar,
+        )
+    if period not in get_args(PeriodKind):
+        raise InputError(
+            gettext_noop("Unknown period %(period)s: use M (months) or W (weeks)."), period=period
+        )
+    return cast(Calendar, calendar), cast(PeriodKind, period)
+
+
+def max_period_days(period: PeriodKind) -> int:
+    """The longest a period of this kind can be, in days (31 for months in both calendars)."""
+    return 31 if period == "M" else 7
+
+
+def period_index_of(d: date, *, calendar: Calendar = "gregorian", period: PeriodKind = "M") -> int:
+    """The index of the period holding day ``d`` (the scalar twin of :func:`add_period_index`)."""
+    check_calendar(calendar, period)
+    if period == "W":
+        return (d - WEEK_EPOCH).days // 7
+    if calendar == "jalali":
+        year, month, _ = to_jalali(d)
+        return year * 12 + month - 1
+    return d.year * 12 + d.month - 1
+
+
+def _month_start(index: int, calendar: Calendar) -> date:
+    year, month0 = divmod(index, 12)
+    if calendar == "jalali":
+        return from_jalali(year, month0 + 1, 1)
+    return date(year, month0 + 1, 1)
+
+
+def _format_day(d: date, calendar: Calendar) -> str:
+    year, month, day = to_jalali(d) if calendar == "jalali" else (d.year, d.month, d.day)
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+@lru_cache(maxsize=4096)
+def period_info(
+    index: int, *, calendar: Calendar = "gregorian", period: PeriodKind = "M"
+) -> Period:
+    """Label and bounds of the period with this index."""
+    check_calendar(calendar, period)
+    if period == "W":
+        start = WEEK_EPOCH + timedelta(days=7 * index)
+        return Period(index, _format_day(start, calendar), start, start + timedelta(days=6))
+    year, month0 = divmod(index, 12)
+    start = _month_start(index, calendar)
+    end = _month_start(index + 1, calendar) - timedelta(days=1)
+    return Period(index, f"{year:04d}-{month0 + 1:02d}", start, end)
+
+
+def periods_between(
+    first: int, last: int, *, calendar: Calendar = "gregorian", period: PeriodKind = "M"
+) -> list[Period]:
+    """Every period from index ``first`` to ``last`` inclusive (empty when ``last < first``)."""
+    return [period_info(i, calendar=calendar, period=period) for i in range(first, last + 1)]
+
+
+def periods_table(
+    first: int, last: int, *, calendar: Calendar = "gregorian", period: PeriodKind = "M"
+) -> ibis.Table:
+    """A small table (period_index, period_label, period_start, period_end) to join labels on."""
+    rows = periods_between(first, last, calendar=calendar, period=period)
+    schema = pa.schema(
+        [
+            ("period_index", pa.int64()),
+            ("period_label", pa.string()),
+            ("period_start", pa.date32()),
+            ("period_end", pa.date32()),
+        ]
+    )
+    columns = [
+        [p.index for p in rows],
+        [p.label for p in rows],
+        [p.start for p in rows],
+        [p.end for p in rows],
+    ]
+    return ibis.memtable(pa.Table.from_arrays(columns, schema=schema))
+
+
+def reporting_window(
+    observation_end: date, *, calendar: Calendar, period: PeriodKind, include_incomplete: bool
+) -> tuple[int, date]:
+    """The last period to report and the last day whose purchases count.
+
+    Churn and cohorts share it so that both drop (or keep) the same incomplete period: the
+    one holding ``observation_end``, unless that day is its last.
+    """
+    last = period_index_of(observation_end, calendar=calendar, period=period)
+    info = period_info(last, calendar=calendar, period=period)
+    if include_incomplete or info.end == observation_end:
+        return last, observation_end
+    return last - 1, info.start - timedelta(days=1)
+
+
+def _leap_years_before(year_in_cycle: ir.IntegerValue) -> ir.IntegerValue:
+    # How many of the cycle's leap years (1, 5, …, 17 | 22, 26, 30) precede year r: the two runs
+    # are four apart, so each is a floor division; the tests check it against the list.
+    r = year_in_cycle
+    return ibis.ifelse(r <= 18, (r + 2) // 4, (r + 1) // 4)
+
+
+def _year_start(year_in_cycle: ir.IntegerValue) -> ir.IntegerValue:
+    """Day of the cycle on which Farvardin 1 of year ``r`` of the cycle falls."""
+    return 365 * year_in_cycle + _leap_years_before(year_in_cycle)
+
+
+def _jalali_month_index(table: ibis.Table, date_col: str, out: str) -> ibis.Table:
+    # Staged mutates: each stage references the previous one's columns, so the SQL stays linear
+    # (inlined, the day number would be repeated hundreds of times in the final expression).
+    days, cyc, rem, est, yr, doy = (f"{_TMP}{n}" for n in ("d", "c", "rem", "est", "y", "doy"))
+    t = table.mutate(**{days: table[date_col].delta(ibis.date(_JALALI_EPOCH), unit="day")})
+    t = t.mutate(**{cyc: t[days] // _JALALI_CYCLE_DAYS})
+    t = t.mutate(**{rem: t[days] - t[cyc] * _JALALI_CYCLE_DAYS})
+    # Years are ~365.24 days, so this estimate is at most one year off either way.
+    t = t.mutate(**{est: (t[rem] * _JALALI_CYCLE_YEARS) // _JALALI_CYCLE_DAYS})
+    before = (t[rem] < _year_start(t[est])).cast("int64")
+    after = (t[rem] >= _year_start(t[est] + 1)).cast("int64")
+    t = t.mutate(**{yr: t[est] - before + after})
+    t = t.mutate(**{doy: t[rem] - _year_start(t[yr])})
+    month0 = ibis.ifelse(
+        t[doy] < _JALALI_FIRST_HALF_DAYS,
+        t[doy] // 31,
+        6 + (t[doy] - _JALALI_FIRST_HALF_DAYS) // 30,
+    )
+    year = _JALALI_EPOCH_YEAR + _JALALI_CYCLE_YEARS * t[cyc] + t[yr]
+    t = t.mutate(**{out: (year * 12 + month0).cast("int64")})
+    return t.drop(days, cyc, rem, est, yr, doy)
+
+
+def add_period_index(
+    table: ibis.Table,
+    *,
+    date_col: str = "date",
+    out: str = "period_index",
+    calendar: Calendar = "gregorian",
+    period: PeriodKind = "M",
+) -> ibis.Table:
+    """``table`` with column ``out``: the index of the period holding ``date_col``.
+
+    A NULL date gives a NULL index. Pure column arithmetic (see the module docstring), so it
+    costs a few integer operations per row and no join.
+    """
+    check_calendar(calendar, period)
+    d = table[date_col]
+    if period == "W":
+        return table.mutate(
+            **{out: (d.delta(ibis.date(WEEK_EPOCH), unit="day") // 7).cast("int64")}
+        )
+    if calendar == "jalali":
+        return _jalali_month_index(table, date_col, out)
+    return table.mutate(**{out: (d.year() * 12 + d.month() - 1).cast("int64")})
+
+
+def label_periods(
+    table: ibis.Table,
+    *,
+    date_col: str = "date",
+    calendar: Calendar = "gregorian",
+    period: PeriodKind = "M",
+    span: tuple[date, date] | None = None,
+) -> ibis.Table:
+    """``table`` with period_index, period_label, period_start and period_end of ``date_col``.
+
+    The labels come from a small table of the periods between ``span``'s two days (joined on
+    the index); without ``span`` one aggregate query finds the first and last day. Rows whose
+    day lies outside ``span`` keep their index and get NULL labels.
+    """
+    check_calendar(calendar, period)
+    if span is None:
+        bounds = table.aggregate(lo=table[date_col].min(), hi=table[date_col].max()).to_pyarrow()
+        lo, hi = bounds["lo"][0].as_py(), bounds["hi"][0].as_py()
+        if lo is None or hi is None:
+            lo = hi = WEEK_EPOCH
+        span = (lo, hi)
+    indexed = add_period_index(table, date_col=date_col, calendar=calendar, period=period)
+    first, last = (period_index_of(d, calendar=calendar, period=period) for d in span)
+    labels = periods_table(first, last, calendar=calendar, period=period)
+    joined = indexed.left_join(labels, indexed.period_index == labels.period_index)
+    return joined.drop("period_index_right")

@@ -1,0 +1,471 @@
+"""Load a transaction log and clean it into *purchases*: one row per customer per day.
+
+Real exports are dirty. Each rule below is applied in this order and reports how many input
+rows it dropped or changed (``CleaningReport``); none of them stops the run:
+
+1. ``missing_customer`` — no customer id (empty or blank): dropped.
+2. ``bad_date`` — no date, or one that is not a date in the chosen calendar: dropped.
+3. ``bad_amount`` — no amount (or quantity/price), or not a number: dropped.
+4. ``duplicate`` — with an invoice column, a row identical to an earlier one in every column
+   used, invoice number included (an export appended twice): dropped, one copy kept. Without
+   an invoice column two identical rows cannot be told from two identical purchases on one
+   day, so they are kept and counted as ``possible_duplicate``.
+5. ``cancelled`` — a cancelled invoice (a status column value such as "cancelled"/«لغو», or an
+   invoice number starting with the cancellation prefix, "C" as in many POS exports); with an
+   invoice column every line of that invoice goes: dropped.
+6. ``future`` — dated after today (a typo or a clock error): dropped.
+7. ``returns_netted`` — negative lines (returns) are netted against the rest of their
+   transaction (the invoice, or the customer's day when there is no invoice column): changed.
+8. ``non_positive`` — transactions whose net value is negative (a return booked on its own),
+   or zero because returns cancelled them out, are not purchases: their rows are dropped. A
+   transaction of zero-value lines and no return (a free item) is still a purchase, as in the
+   CDNOW data the models were published on.
+
+Rows after the observation end are kept (a calibration run compares predictions with them);
+every analysis ignores them, and the report counts them as ``after_observation_end``.
+Digits may be Persian, Arabic or Latin everywhere; amounts may carry thousands separators.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from mehvar.analytics.errors import InputError, gettext_noop
+from mehvar.analytics.io import read_table
+from mehvar.core.jalali import InvalidDate, parse_date
+
+__all__ = [
+    "DEFAULT_CANCELLED_STATUSES",
+    "CleaningReport",
+    "Purchases",
+    "RuleCount",
+    "TransactionSpec",
+    "load_transactions",
+]
+
+Calendar = Literal["gregorian", "jalali"]
+
+DEFAULT_CANCELLED_STATUSES: tuple[str, ...] = (
+    "cancelled",
+    "canceled",
+    "void",
+    "voided",
+    "لغو",
+    "لغو شده",
+    "لغوشده",
+    "ابطال",
+    "باطل",
+    "باطل شده",
+)
+
+_PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩"
+_LATIN_DIGITS = "01234567890123456789"
+# Thousands separators people type: comma, Arabic comma/thousands sign, apostrophe, spaces.
+_SEPARATORS = "[,\u066c\u060c'’_\\s\u200c]"  # real characters: RE2 has no \\u escapes
+
+RULES: dict[str, tuple[str, str]] = {
+    "missing_customer": ("dropped", gettext_noop("rows without a customer id")),
+    "bad_date": ("dropped", gettext_noop("rows without a valid date")),
+    "bad_amount": ("dropped", gettext_noop("rows without a valid amount")),
+    "duplicate": ("dropped", gettext_noop("exact duplicate rows of an invoice")),
+    "possible_duplicate": ("kept", gettext_noop("identical rows kept (no invoice column)")),
+    "cancelled": ("dropped", gettext_noop("rows of cancelled invoices")),
+    "future": ("dropped", gettext_noop("rows dated after today")),
+    "returns_netted": ("changed", gettext_noop("return lines netted against their transaction")),
+    "non_positive": ("dropped", gettext_noop("rows of transactions worth less than nothing")),
+    "after_observation_end": ("excluded", gettext_noop("rows after the observation end")),
+}
+
+
+@dataclass(frozen=True)
+class TransactionSpec:
+    """Which columns mean what. Give ``amount_col``, or ``quantity_col`` and ``price_col``."""
+
+    customer_col: str
+    date_col: str
+    amount_col: str | None = None
+    quantity_col: str | None = None
+    price_col: str | None = None
+    invoice_col: str | None = None
+    cost_col: str | None = None  # the line's cost; per unit when quantity_col is given
+    status_col: str | None = None
+    cancelled_statuses: tuple[str, ...] = DEFAULT_CANCELLED_STATUSES
+    cancelled_prefix: str | None = "C"
+    calendar: Calendar = "gregorian"
+
+    def columns(self) -> list[str]:
+        names = [
+            self.customer_col,
+            self.date_col,
+            self.amount_col,
+            self.quantity_col,
+            self.price_col,
+            self.invoice_col,
+            self.cost_col,
+            self.status_col,
+        ]
+        return [name for name in names if name]
+
+    def resolved(self, available: list[str]) -> TransactionSpec:
+        """Column references as names; a number that is not a name is a 1-based position."""
+
+        def resolve(name: str | None) -> str | None:
+            if name is None or name in available or not name.strip().isdigit():
+                return name
+            position = int(name)
+            return available[position - 1] if 1 <= position <= len(available) else name
+
+        return replace(
+            self,
+            customer_col=resolve(self.customer_col) or self.customer_col,
+            date_col=resolve(self.date_col) or self.date_col,
+            amount_col=resolve(self.amount_col),
+            quantity_col=resolve(self.quantity_col),
+            price_col=resolve(self.price_col),
+            invoice_col=resolve(self.invoice_col),
+            cost_col=resolve(self.cost_col),
+            status_col=resolve(self.status_col),
+        )
+
+    def check(self) -> None:
+        has_amount = self.amount_col is not None
+        has_lines = self.quantity_col is not None and self.price_col is not None
+        if has_amount == has_lines or (
+            not has_amount and (self.quantity_col is None) != (self.price_col is None)
+        ):
+            raise InputError(
+                gettext_noop(
+                    "Give either an amount column, or a quantity column and a price column."
+                )
+            )
+        if self.calendar not in ("gregorian", "jalali"):
+            raise InputError(
+                gettext_noop("Unknown calendar %(calendar)s: use gregorian or jalali."),
+                calendar=self.calendar,
+            )
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    code: str
+    action: str  # dropped | changed | excluded
+    rows: int
+    description: str  # an English msgid; translate at the edge
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    rows_read: int
+    rows_used: int
+    transactions: int
+    customers: int
+    first_date: date | None
+    last_date: date | None
+    rules: tuple[RuleCount, ...] = field(default_factory=tuple)
+
+    def count(self, code: str) -> int:
+        return next((rule.rows for rule in self.rules if rule.code == code), 0)
+
+
+@dataclass(frozen=True)
+class Purchases:
+    """The cleaned purchases (customer_id, date, amount, cost) and how they were obtained."""
+
+    table: ir.Table
+    report: CleaningReport
+    observation_end: date
+    con: DuckDBBackend
+
+
+def load_transactions(
+    source: Any,
+    spec: TransactionSpec,
+    *,
+    con: DuckDBBackend,
+    observation_end: date | None = None,
+    today: date | None = None,
+) -> Purchases:
+    """Read ``source`` (a path, Ibis table or Arrow/pandas/Polars frame) and clean it."""
+    spec.check()
+    raw = read_table(source, con)
+    spec = spec.resolved(list(raw.columns))
+    missing = [name for name in spec.columns() if name not in raw.columns]
+    if missing:
+        raise InputError(
+            gettext_noop("Column(s) not found: %(missing)s. The file has: %(available)s."),
+            missing=", ".join(missing),
+            available=", ".join(raw.columns),
+        )
+    # One pass over the input: grouping by every used column both finds exact duplicates
+    # and, through the NULL keys, counts the rows each of the first three rules drops.
+    rows = _normalised(raw, spec, con)
+    d = _materialise(con, rows.group_by(rows.columns).aggregate(copies=rows.count()))
+    today = today or date.today()  # noqa: DTZ011 - "today" is the operator's calendar day
+    valid = d.customer_id.notnull() & d.date.notnull() & d.value.notnull()
+    totals = _one_row(
+        d.aggregate(
+            n=d.copies.sum(),
+            missing_customer=d.copies.sum(where=d.customer_id.isnull()),
+            bad_date=d.copies.sum(where=d.customer_id.notnull() & d.date.isnull()),
+            bad_amount=d.copies.sum(
+                where=d.customer_id.notnull() & d.date.notnull() & d.value.isnull()
+            ),
+            repeated=(d.copies - 1).sum(where=valid),
+            valid_rows=d.copies.sum(where=valid),
+        )
+    )
+    counts = {code: int(totals.get(code) or 0) for code in RULES}
+    rows_read = int(totals["n"] or 0)
+    repeated = int(totals["repeated"] or 0)
+    deduplicate = spec.invoice_col is not None
+    counts["duplicate" if deduplicate else "possible_duplicate"] = repeated
+    remaining = int(totals["valid_rows"] or 0) - (repeated if deduplicate else 0)
+
+    kept = _drop_cancelled(d.filter(valid), spec)
+    if deduplicate:
+        kept = kept.mutate(copies=ibis.literal(1, "int64"))
+    transactions = _materialise(con, _transactions(kept, spec, today))
+    net = _one_row(
+        transactions.aggregate(
+            lines=transactions.lines.sum(),
+            future=transactions.future_lines.sum(),
+            netted=transactions.negative_lines.sum(where=_is_purchase(transactions)),
+            dropped_rows=transactions.lines.sum(where=~_is_purchase(transactions)),
+            kept=_is_purchase(transactions).sum(),
+        )
+    )
+    counts["future"] = int(net["future"] or 0)
+    counts["cancelled"] = remaining - int(net["lines"] or 0) - counts["future"]
+    counts["returns_netted"] = int(net["netted"] or 0)
+    counts["non_positive"] = int(net["dropped_rows"] or 0)
+    present_count = int(net["lines"] or 0)
+
+    positive = transactions.filter(_is_purchase(transactions))
+    if spec.invoice_col:
+        positive = positive.group_by(
+            customer_id=positive.customer_id, date=positive.date
+        ).aggregate(
+            amount=positive.amount.sum(), cost=positive.cost.sum(), lines=positive.lines.sum()
+        )
+    purchases = _materialise(con, positive.select("customer_id", "date", "amount", "cost", "lines"))
+    end_literal = ibis.date(observation_end) if observation_end else None
+    span = _one_row(
+        purchases.aggregate(
+            first=purchases.date.min(),
+            last=purchases.date.max(),
+            customers=purchases.customer_id.nunique(),
+            after=purchases.lines.sum(
+                where=purchases.date > end_literal
+                if end_literal is not None
+                else ibis.literal(False)
+            ),
+        )
+    )
+    if span["last"] is None:
+        raise InputError(
+            gettext_noop("No usable purchase is left after cleaning %(rows)d rows."), rows=rows_read
+        )
+    end = observation_end or span["last"]
+    counts["after_observation_end"] = int(span["after"] or 0)
+
+    report = CleaningReport(
+        rows_read=rows_read,
+        rows_used=present_count - counts["non_positive"] - counts["after_observation_end"],
+        transactions=int(net["kept"] or 0),
+        customers=int(span["customers"]),
+        first_date=span["first"],
+        last_date=span["last"],
+        rules=tuple(
+            RuleCount(
+                code=code, action=RULES[code][0], rows=counts[code], description=RULES[code][1]
+            )
+            for code in RULES
+        ),
+    )
+    table = purchases.select("customer_id", "date", "amount", "cost")
+    return Purchases(table=table, report=report, observation_end=end, con=con)
+
+
+def _is_purchase(transactions: ir.Table) -> ir.BooleanValue:
+    """Positive, or zero without any return in it (a free item is still a visit)."""
+    t = transactions
+    return (t.amount > 0) | ((t.amount == 0) & (t.negative_lines == 0))
+
+
+def _one_row(expr: ir.Table) -> dict[str, Any]:
+    row: dict[str, Any] = expr.to_pyarrow().to_pylist()[0]
+    return row
+
+
+_tables = iter(range(1, 1 << 62))
+
+
+def _materialise(con: DuckDBBackend, expr: ir.Table) -> ir.Table:
+    """Compute once and keep in the engine: later steps and counts read the result."""
+    return con.create_table(f"mehvar_step_{next(_tables)}", expr, temp=True)
+
+
+def _count(table: ir.Table) -> int:
+    return int(table.count().to_pyarrow().as_py())
+
+
+def _digits(text: ir.StringValue) -> ir.StringValue:
+    return text.translate(_PERSIAN_DIGITS, _LATIN_DIGITS)
+
+
+def _number(column: ir.Value) -> ir.FloatingValue:
+    """A float from a numeric column, or from text in any digit script with separators."""
+    if column.type().is_numeric():
+        return column.cast("float64")
+    text = _digits(column.cast("string")).re_replace(_SEPARATORS, "").replace("٫", ".")
+    return text.try_cast("float64")
+
+
+def _identifier(column: ir.Value) -> ir.Value:
+    if not column.type().is_string():
+        return column
+    text = _digits(column).strip()
+    return ibis.ifelse(text == "", ibis.null("string"), text)
+
+
+def _normalised(raw: ir.Table, spec: TransactionSpec, con: DuckDBBackend) -> ir.Table:
+    """customer_id, date, value, cost, invoice, cancelled — typed, one row per input row."""
+    raw, day = _dates(raw, spec.date_col, spec.calendar, con)
+    value = (
+        _number(raw[spec.amount_col])
+        if spec.amount_col
+        else _number(raw[spec.quantity_col]) * _number(raw[spec.price_col])
+    )
+    if spec.cost_col is None:
+        cost = ibis.null("float64")
+    elif spec.quantity_col:
+        cost = _number(raw[spec.cost_col]) * _number(raw[spec.quantity_col])
+    else:
+        cost = _number(raw[spec.cost_col])
+    columns: dict[str, Any] = {
+        "customer_id": _identifier(raw[spec.customer_col]),
+        "date": day,
+        "value": value,
+        "cost": cost,
+        "invoice": (
+            _identifier(raw[spec.invoice_col].cast("string"))
+            if spec.invoice_col
+            else ibis.null("string")
+        ),
+        "cancelled": _cancelled(raw, spec),
+    }
+    return raw.select(**columns)
+
+
+def _cancelled(raw: ir.Table, spec: TransactionSpec) -> ir.BooleanValue:
+    flag: ir.BooleanValue = ibis.literal(False)
+    if spec.status_col:
+        status = raw[spec.status_col].cast("string").strip().lower()
+        flag = flag | status.isin([s.lower() for s in spec.cancelled_statuses]).fill_null(False)
+    if spec.invoice_col and spec.cancelled_prefix:
+        invoice = raw[spec.invoice_col].cast("string").strip()
+        flag = flag | invoice.startswith(spec.cancelled_prefix).fill_null(False)
+    return flag
+
+
+def _drop_cancelled(rows: ir.Table, spec: TransactionSpec) -> ir.Table:
+    if not spec.invoice_col:
+        return rows.filter(~rows.cancelled)
+    cancelled = rows.filter(rows.cancelled, rows.invoice.notnull()).select("invoice").distinct()
+    return rows.filter(~rows.cancelled).anti_join(cancelled, "invoice")
+
+
+def _transactions(rows: ir.Table, spec: TransactionSpec, today: date) -> ir.Table:
+    """One row per invoice (per customer and day without an invoice column), net of returns.
+
+    Future-dated rows are counted here (``future_lines``) and left out of the amounts, so the
+    whole cleaning needs one grouping pass over the rows.
+    """
+    keys: dict[str, Any] = {"customer_id": rows.customer_id}
+    if spec.invoice_col:
+        keys["invoice"] = ibis.coalesce(rows.invoice, rows.date.cast("string"))
+    else:
+        keys["date"] = rows.date
+    is_future = rows.date > ibis.date(today)
+    present = ~is_future
+    copies = rows.copies
+    grouped = rows.group_by(**keys).aggregate(
+        first_day=rows.date.min(where=present),
+        amount=(rows.value * copies).sum(where=present),
+        cost=(rows.cost * copies).sum(where=present),
+        # SUM over no rows is NULL, not 0; the rules below compare these counts with 0.
+        lines=copies.sum(where=present).fill_null(0),
+        future_lines=copies.sum(where=is_future).fill_null(0),
+        negative_lines=copies.sum(where=present & (rows.value < 0)).fill_null(0),
+    )
+    if spec.invoice_col:
+        return grouped.rename(date="first_day")
+    return grouped.drop("first_day")
+
+
+_DATE_TEXT = "__mehvar_date_text"
+_DATE_PARSED = "__mehvar_date_parsed"
+
+
+def _dates(
+    raw: ir.Table, name: str, calendar: Calendar, con: DuckDBBackend
+) -> tuple[ir.Table, ir.DateValue]:
+    """The rows (joined with a date map when needed) and their date expression.
+
+    Date and timestamp columns are used as they are. ISO text in the Gregorian calendar is
+    cast directly. Anything else (Jalali text, "1403/1/5", yyyymmdd numbers) is parsed once per
+    *distinct* value in Python — there are a few thousand distinct days, not millions — and
+    joined back, which keeps Jalali parsing out of the engine (no UDF to port to Spark).
+    """
+    column = raw[name]
+    dtype = column.type()
+    if dtype.is_date():
+        return raw, column
+    if dtype.is_timestamp():
+        return raw, column.date()
+    text = _digits(column.cast("string")).strip()
+    fast = _iso_date(text) if calendar == "gregorian" else ibis.null("date")
+    pending = raw.filter(fast.isnull(), text.notnull()) if calendar == "gregorian" else raw
+    distinct = pending.select(text=text).distinct().to_pyarrow()["text"].to_pylist()
+    if not distinct:
+        return raw, fast
+    mapping = pa.table(
+        {
+            _DATE_TEXT: pa.array(distinct, type=pa.string()),
+            _DATE_PARSED: pa.array([_parse_day(v, calendar) for v in distinct], type=pa.date32()),
+        }
+    )
+    lookup = con.create_table(f"mehvar_dates_{next(_tables)}", mapping, temp=True)
+    joined = raw.mutate(**{_DATE_TEXT: text}).left_join(lookup, _DATE_TEXT)
+    parsed = joined[_DATE_PARSED]
+    if calendar == "gregorian":
+        return joined, ibis.coalesce(_iso_date(joined[_DATE_TEXT]), parsed)
+    return joined, parsed
+
+
+def _iso_date(text: ir.StringValue) -> ir.DateValue:
+    iso = text.re_extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T].*)?$", 1)
+    return ibis.ifelse(iso == "", ibis.null("string"), iso).try_cast("date")
+
+
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+
+def _parse_day(text: str | None, calendar: Calendar) -> date | None:
+    if not text:
+        return None
+    compact = _COMPACT.fullmatch(text)
+    if compact:
+        text = "-".join(compact.groups())
+    try:
+        return parse_date(text, calendar=calendar)
+    except InvalidDate:
+        return None
