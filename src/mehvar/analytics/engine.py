@@ -6,10 +6,14 @@ Every table step is an Ibis expression, so the same code runs on DuckDB here and
 
 from __future__ import annotations
 
+import logging
 import os
 
 import ibis
 from ibis.backends.duckdb import Backend as DuckDBBackend
+
+# sqlglot logs a warning for every 1-based list index it translates; on a terminal that is noise.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
 def connect(*, threads: int | None = None, memory_limit: str | None = None) -> DuckDBBackend:

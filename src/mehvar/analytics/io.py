@@ -189,8 +189,9 @@ def safe_cell(value: Any) -> Any:
     """Text a spreadsheet would run as a formula gets a leading apostrophe; numbers pass."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
-    if isinstance(value, float) and not math.isfinite(value):
-        return ""
+    if isinstance(value, float):
+        # 10 significant digits: 6552.7, not the binary noise 6552.700000000001.
+        return f"{value:.10g}" if math.isfinite(value) else ""
     return value
 
 
