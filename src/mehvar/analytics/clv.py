@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from mehvar.analytics.bgnbd import BGNBDParams, conditional_expected_purchases
+from mehvar.analytics.bgnbd import BGNBDParams, expected_purchases_over
 from mehvar.analytics.errors import InputError, gettext_noop
 from mehvar.analytics.gamma_gamma import GammaGammaParams, expected_average_value
 
@@ -61,12 +61,11 @@ def customer_lifetime_value(
         raise InputError(gettext_noop("The discounting step must be positive."))
     value = expected_average_value(gg, frequency, monetary_value)
     n_steps = math.ceil(horizon / step - 1e-9)
+    ends = [min(i * step, horizon) for i in range(1, n_steps + 1)]
+    cumulative = expected_purchases_over(bg, ends, frequency, recency, T)
     total = np.zeros_like(value)
     previous = np.zeros_like(value)
-    for i in range(1, n_steps + 1):
-        cumulative = conditional_expected_purchases(
-            bg, min(i * step, horizon), frequency, recency, T
-        )
-        total += (cumulative - previous) / (1.0 + discount_rate) ** i
-        previous = cumulative
+    for i, expected in enumerate(cumulative, start=1):
+        total += (expected - previous) / (1.0 + discount_rate) ** i
+        previous = expected
     return value * total

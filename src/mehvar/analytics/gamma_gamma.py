@@ -49,27 +49,60 @@ class GammaGammaFit:
     spend_frequency_correlation: float
 
 
-def _negative_ll_and_gradient(
-    log_params: Array, x: Array, m: Array, log_m: Array, log_x: Array
-) -> tuple[float, Array]:
+@dataclass(frozen=True)
+class _Data:
+    """Repeat buyers, with every term that depends on x alone grouped by distinct x."""
+
+    values_x: Array
+    count_x: Array
+    xm: Array  # x·m̄ per customer
+    x: Array
+    sum_log_m: float
+    sum_x_log_m: float
+    n: int
+
+
+def _prepare(x: Array, m: Array) -> _Data:
+    values_x, counts = np.unique(x, return_counts=True)
+    log_m = np.log(m)
+    return _Data(
+        values_x=values_x,
+        count_x=counts.astype(np.float64),
+        xm=x * m,
+        x=x,
+        sum_log_m=float(log_m.sum()),
+        sum_x_log_m=float(x @ log_m),
+        n=len(x),
+    )
+
+
+def _negative_ll_and_gradient(log_params: Array, data: _Data) -> tuple[float, Array]:
+    """−log L / n and its gradient in log-parameters.
+
+    log L_i = lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln v + (px−1) ln m̄ + px ln x − (px+q) ln(x m̄ + v);
+    only ln(x m̄ + v) is per customer, the Γ terms are per distinct x.
+    """
     p, q, v = np.exp(log_params)
-    px = p * x
-    log_xm_v = np.log(x * m + v)
+    ux, nx = data.values_x, data.count_x
+    pux = p * ux
+    log_xm_v = np.log(data.xm + v)
+    inv_xm_v = 1.0 / (data.xm + v)
+    sum_L = float(log_xm_v.sum())
+    sum_xL = float(data.x @ log_xm_v)
     ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(v)
-        + (px - 1.0) * log_m
-        + px * log_x
-        - (px + q) * log_xm_v
-    ).sum()
-    psi_pxq = psi(px + q)
-    d_p = (x * (psi_pxq - psi(px) + log_m + log_x - log_xm_v)).sum()
-    d_q = (psi_pxq - psi(q) + np.log(v) - log_xm_v).sum()
-    d_v = (q / v - (px + q) / (x * m + v)).sum()
-    n = len(x)
-    return -float(ll) / n, -np.array([d_p * p, d_q * q, d_v * v]) / n
+        float(nx @ (gammaln(pux + q) - gammaln(pux) + pux * np.log(ux)))
+        - data.n * gammaln(q)
+        + data.n * q * np.log(v)
+        + p * data.sum_x_log_m
+        - data.sum_log_m
+        - p * sum_xL
+        - q * sum_L
+    )
+    psi_pxq = psi(pux + q)
+    d_p = float((nx * ux) @ (psi_pxq - psi(pux) + np.log(ux))) + data.sum_x_log_m - sum_xL
+    d_q = float(nx @ psi_pxq) - data.n * psi(q) + data.n * np.log(v) - sum_L
+    d_v = data.n * q / v - p * float(data.x @ inv_xm_v) - q * float(inv_xm_v.sum())
+    return -float(ll) / data.n, -np.array([d_p * p, d_q * q, d_v * v]) / data.n
 
 
 def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGammaFit:
@@ -89,14 +122,14 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGam
             n=len(x),
             min=MIN_REPEAT_BUYERS,
         )
-    log_m, log_x = np.log(m), np.log(x)
+    data = _prepare(x, m)
     # Start from the method-of-moments guess of the population mean so the search begins
     # within reach of the optimum whatever the currency (Rials put spend in the millions).
     start = np.log([1.0, 1.0, float(np.mean(m))])
     result = minimize(
         _negative_ll_and_gradient,
         x0=start,
-        args=(x, m, log_m, log_x),
+        args=(data,),
         jac=True,
         method="L-BFGS-B",
         bounds=[(-_LOG_BOUND, _LOG_BOUND), (-_LOG_BOUND, _LOG_BOUND), (-_LOG_BOUND, 40.0)],

@@ -66,8 +66,10 @@ DEFAULT_CANCELLED_STATUSES: tuple[str, ...] = (
     "باطل شده",
 )
 
-_PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩"
-_LATIN_DIGITS = "01234567890123456789"
+# Digits in any script become Latin; Arabic yeh and kaf become the Persian letters, so an id
+# typed on an Arabic keyboard (or saved in Windows-1256, which has no Persian yeh) matches.
+_FOLD_FROM = "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩يكى"
+_FOLD_TO = "01234567890123456789یکی"
 # Thousands separators people type: comma, Arabic comma/thousands sign, apostrophe, spaces.
 _SEPARATORS = "[,\u066c\u060c'’_\\s\u200c]"  # real characters: RE2 has no \\u escapes
 
@@ -117,8 +119,14 @@ class TransactionSpec:
     def resolved(self, available: list[str]) -> TransactionSpec:
         """Column references as names; a number that is not a name is a 1-based position."""
 
+        folded = {_fold_name(column): column for column in available}
+
         def resolve(name: str | None) -> str | None:
-            if name is None or name in available or not name.strip().isdigit():
+            if name is None or name in available:
+                return name
+            if _fold_name(name) in folded:
+                return folded[_fold_name(name)]
+            if not name.strip().isdigit():
                 return name
             position = int(name)
             return available[position - 1] if 1 <= position <= len(available) else name
@@ -136,11 +144,9 @@ class TransactionSpec:
         )
 
     def check(self) -> None:
-        has_amount = self.amount_col is not None
-        has_lines = self.quantity_col is not None and self.price_col is not None
-        if has_amount == has_lines or (
-            not has_amount and (self.quantity_col is None) != (self.price_col is None)
-        ):
+        by_amount = self.amount_col is not None and self.quantity_col is None
+        by_lines = self.amount_col is None and None not in (self.quantity_col, self.price_col)
+        if not (by_amount or by_lines) or self.price_col is not None and by_amount:
             raise InputError(
                 gettext_noop(
                     "Give either an amount column, or a quantity column and a price column."
@@ -151,6 +157,11 @@ class TransactionSpec:
                 gettext_noop("Unknown calendar %(calendar)s: use gregorian or jalali."),
                 calendar=self.calendar,
             )
+
+
+def _fold_name(name: str) -> str:
+    """Header names match whatever the keyboard: case, spaces, Arabic letters, digit scripts."""
+    return " ".join(name.translate(str.maketrans(_FOLD_FROM, _FOLD_TO)).split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -318,7 +329,7 @@ def _count(table: ir.Table) -> int:
 
 
 def _digits(text: ir.StringValue) -> ir.StringValue:
-    return text.translate(_PERSIAN_DIGITS, _LATIN_DIGITS)
+    return text.translate(_FOLD_FROM, _FOLD_TO)
 
 
 def _number(column: ir.Value) -> ir.FloatingValue:
