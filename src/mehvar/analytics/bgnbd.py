@@ -136,8 +136,10 @@ def _compress(x: Array, tx: Array, age: Array, weights: Array) -> _Compressed:
         index_tx=index_tx.ravel(),
         values_x=values_x,
         index_x=index_x.ravel(),
-        weight_T=np.bincount(index_T.ravel(), weights=w_r, minlength=len(values_T)),
-        weight_xT=np.bincount(index_T.ravel(), weights=w_r * x_r, minlength=len(values_T)),
+        weight_T=np.bincount(index_T.ravel(), weights=w_r, minlength=len(values_T)).astype(float),
+        weight_xT=np.bincount(index_T.ravel(), weights=w_r * x_r, minlength=len(values_T)).astype(
+            float
+        ),
         n=float(weights.sum()),
     )
 

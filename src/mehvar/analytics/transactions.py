@@ -9,7 +9,7 @@ rows it dropped or changed (``CleaningReport``); none of them stops the run:
 4. ``duplicate`` — with an invoice column, a row identical to an earlier one in every column
    used, invoice number included (an export appended twice): dropped, one copy kept. Without
    an invoice column two identical rows cannot be told from two identical purchases on one
-   day, so they are kept and counted as ``possible_duplicate``.
+   day, so both are kept (they change the day's value, never the purchase counts).
 5. ``cancelled`` — a cancelled invoice (a status column value such as "cancelled"/«لغو», or an
    invoice number starting with the cancellation prefix, "C" as in many POS exports); with an
    invoice column every line of that invoice goes: dropped.
@@ -78,7 +78,6 @@ RULES: dict[str, tuple[str, str]] = {
     "bad_date": ("dropped", gettext_noop("rows without a valid date")),
     "bad_amount": ("dropped", gettext_noop("rows without a valid amount")),
     "duplicate": ("dropped", gettext_noop("exact duplicate rows of an invoice")),
-    "possible_duplicate": ("kept", gettext_noop("identical rows kept (no invoice column)")),
     "cancelled": ("dropped", gettext_noop("rows of cancelled invoices")),
     "future": ("dropped", gettext_noop("rows dated after today")),
     "returns_netted": ("changed", gettext_noop("return lines netted against their transaction")),
@@ -146,7 +145,7 @@ class TransactionSpec:
     def check(self) -> None:
         by_amount = self.amount_col is not None and self.quantity_col is None
         by_lines = self.amount_col is None and None not in (self.quantity_col, self.price_col)
-        if not (by_amount or by_lines) or self.price_col is not None and by_amount:
+        if not (by_amount or by_lines) or (self.price_col is not None and by_amount):
             raise InputError(
                 gettext_noop(
                     "Give either an amount column, or a quantity column and a price column."
@@ -215,58 +214,15 @@ def load_transactions(
             missing=", ".join(missing),
             available=", ".join(raw.columns),
         )
-    # One pass over the input: grouping by every used column both finds exact duplicates
-    # and, through the NULL keys, counts the rows each of the first three rules drops.
     rows = _normalised(raw, spec, con)
-    d = _materialise(con, rows.group_by(rows.columns).aggregate(copies=rows.count()))
     today = today or date.today()  # noqa: DTZ011 - "today" is the operator's calendar day
-    valid = d.customer_id.notnull() & d.date.notnull() & d.value.notnull()
-    totals = _one_row(
-        d.aggregate(
-            n=d.copies.sum(),
-            missing_customer=d.copies.sum(where=d.customer_id.isnull()),
-            bad_date=d.copies.sum(where=d.customer_id.notnull() & d.date.isnull()),
-            bad_amount=d.copies.sum(
-                where=d.customer_id.notnull() & d.date.notnull() & d.value.isnull()
-            ),
-            repeated=(d.copies - 1).sum(where=valid),
-            valid_rows=d.copies.sum(where=valid),
-        )
-    )
-    counts = {code: int(totals.get(code) or 0) for code in RULES}
-    rows_read = int(totals["n"] or 0)
-    repeated = int(totals["repeated"] or 0)
-    deduplicate = spec.invoice_col is not None
-    counts["duplicate" if deduplicate else "possible_duplicate"] = repeated
-    remaining = int(totals["valid_rows"] or 0) - (repeated if deduplicate else 0)
-
-    kept = _drop_cancelled(d.filter(valid), spec)
-    if deduplicate:
-        kept = kept.mutate(copies=ibis.literal(1, "int64"))
-    transactions = _materialise(con, _transactions(kept, spec, today))
-    net = _one_row(
-        transactions.aggregate(
-            lines=transactions.lines.sum(),
-            future=transactions.future_lines.sum(),
-            netted=transactions.negative_lines.sum(where=_is_purchase(transactions)),
-            dropped_rows=transactions.lines.sum(where=~_is_purchase(transactions)),
-            kept=_is_purchase(transactions).sum(),
-        )
-    )
-    counts["future"] = int(net["future"] or 0)
-    counts["cancelled"] = remaining - int(net["lines"] or 0) - counts["future"]
-    counts["returns_netted"] = int(net["netted"] or 0)
-    counts["non_positive"] = int(net["dropped_rows"] or 0)
-    present_count = int(net["lines"] or 0)
-
-    positive = transactions.filter(_is_purchase(transactions))
+    counts = dict.fromkeys(RULES, 0)
     if spec.invoice_col:
-        positive = positive.group_by(
-            customer_id=positive.customer_id, date=positive.date
-        ).aggregate(
-            amount=positive.amount.sum(), cost=positive.cost.sum(), lines=positive.lines.sum()
-        )
-    purchases = _materialise(con, positive.select("customer_id", "date", "amount", "cost", "lines"))
+        purchases, transactions = _clean_invoices(rows, today, counts, con)
+    else:
+        purchases, transactions = _clean_days(rows, today, counts, con)
+    rows_read = counts.pop("rows_read")
+    present_count = counts.pop("present_rows")
     end_literal = ibis.date(observation_end) if observation_end else None
     span = _one_row(
         purchases.aggregate(
@@ -290,7 +246,7 @@ def load_transactions(
     report = CleaningReport(
         rows_read=rows_read,
         rows_used=present_count - counts["non_positive"] - counts["after_observation_end"],
-        transactions=int(net["kept"] or 0),
+        transactions=transactions,
         customers=int(span["customers"]),
         first_date=span["first"],
         last_date=span["last"],
@@ -303,6 +259,116 @@ def load_transactions(
     )
     table = purchases.select("customer_id", "date", "amount", "cost")
     return Purchases(table=table, report=report, observation_end=end, con=con)
+
+
+def _clean_days(
+    rows: ir.Table, today: date, counts: dict[str, int], con: DuckDBBackend
+) -> tuple[ir.Table, int]:
+    """Without invoice numbers a transaction is a customer's day: one grouping pass does all.
+
+    Rows with a NULL customer or date fall into their own groups, and ``count(value)`` leaves
+    out the rows without an amount, so the first rules are counted in the same pass.
+    """
+    # Filtered aggregates cost DuckDB a pass each, so only ask for those the data needs.
+    can_cancel = "cancelled" in rows.columns
+    value = rows.value if not can_cancel else ibis.ifelse(rows.cancelled, None, rows.value)
+    aggregates: dict[str, Any] = {
+        "lines": rows.count(),
+        "valued": rows.value.count(),
+        "amount": value.sum(),
+        "kept_lines": value.count(),
+        "negative_lines": (value < 0).sum(),
+    }
+    # Summing a column of NULLs is not free in DuckDB: without a cost column, add it after.
+    if "cost" in rows.columns:
+        cost = rows.cost if not can_cancel else ibis.ifelse(rows.cancelled, None, rows.cost)
+        aggregates["cost"] = cost.sum()
+    if can_cancel:
+        aggregates["cancelled_lines"] = rows.count(where=rows.value.notnull() & rows.cancelled)
+    else:
+        aggregates["cancelled_lines"] = ibis.literal(0, "int64")
+    grouped = _materialise(
+        con, rows.group_by(customer_id=rows.customer_id, date=rows.date).aggregate(**aggregates)
+    )
+    g = grouped
+    keyed = g.customer_id.notnull() & g.date.notnull()
+    present = keyed & (g.date <= ibis.date(today)) & (g.kept_lines > 0)
+    purchase = present & _is_purchase(g)
+    totals = _one_row(
+        g.aggregate(
+            rows_read=g.lines.sum(),
+            missing_customer=g.lines.sum(where=g.customer_id.isnull()),
+            bad_date=g.lines.sum(where=g.customer_id.notnull() & g.date.isnull()),
+            bad_amount=(g.lines - g.valued).sum(where=keyed),
+            cancelled=g.cancelled_lines.sum(where=keyed),
+            future=g.kept_lines.sum(where=keyed & (g.date > ibis.date(today))),
+            present_rows=g.kept_lines.sum(where=present),
+            returns_netted=g.negative_lines.sum(where=purchase),
+            non_positive=g.kept_lines.sum(where=present & ~_is_purchase(g)),
+            transactions=g.count(where=purchase),
+        )
+    )
+    for code, value in totals.items():
+        counts[code] = int(value or 0)
+    transactions = counts.pop("transactions")
+    purchases = g.filter(purchase).select(
+        "customer_id",
+        "date",
+        "amount",
+        cost=g.cost if "cost" in g.columns else ibis.null("float64"),
+        lines=g.kept_lines,
+    )
+    return _materialise(con, purchases), transactions
+
+
+def _clean_invoices(
+    rows: ir.Table, today: date, counts: dict[str, int], con: DuckDBBackend
+) -> tuple[ir.Table, int]:
+    """With invoice numbers: drop exact duplicate lines, net each invoice, then sum by day.
+
+    Grouping by every column finds the duplicates and, through the NULL keys, counts the rows
+    the first three rules drop, in one pass.
+    """
+    d = _materialise(con, rows.group_by(rows.columns).aggregate(copies=rows.count()))
+    valid = d.customer_id.notnull() & d.date.notnull() & d.value.notnull()
+    totals = _one_row(
+        d.aggregate(
+            rows_read=d.copies.sum(),
+            missing_customer=d.copies.sum(where=d.customer_id.isnull()),
+            bad_date=d.copies.sum(where=d.customer_id.notnull() & d.date.isnull()),
+            bad_amount=d.copies.sum(
+                where=d.customer_id.notnull() & d.date.notnull() & d.value.isnull()
+            ),
+            duplicate=(d.copies - 1).sum(where=valid),
+            distinct_rows=d.count(where=valid),
+        )
+    )
+    for code, value in totals.items():
+        counts[code] = int(value or 0)
+    distinct_rows = counts.pop("distinct_rows")
+
+    kept = _drop_cancelled(d.filter(valid))
+    transactions = _materialise(con, _invoices(kept, today))
+    t = transactions
+    net = _one_row(
+        t.aggregate(
+            lines=t.lines.sum(),
+            future=t.future_lines.sum(),
+            netted=t.negative_lines.sum(where=_is_purchase(t)),
+            dropped_rows=t.lines.sum(where=~_is_purchase(t)),
+            kept=_is_purchase(t).sum(),
+        )
+    )
+    counts["future"] = int(net["future"] or 0)
+    counts["present_rows"] = int(net["lines"] or 0)
+    counts["cancelled"] = distinct_rows - counts["present_rows"] - counts["future"]
+    counts["returns_netted"] = int(net["netted"] or 0)
+    counts["non_positive"] = int(net["dropped_rows"] or 0)
+    positive = t.filter(_is_purchase(t))
+    purchases = positive.group_by(customer_id=positive.customer_id, date=positive.date).aggregate(
+        amount=positive.amount.sum(), cost=positive.cost.sum(), lines=positive.lines.sum()
+    )
+    return _materialise(con, purchases), int(net["kept"] or 0)
 
 
 def _is_purchase(transactions: ir.Table) -> ir.BooleanValue:
@@ -355,8 +421,9 @@ def _normalised(raw: ir.Table, spec: TransactionSpec, con: DuckDBBackend) -> ir.
         if spec.amount_col
         else _number(raw[spec.quantity_col]) * _number(raw[spec.price_col])
     )
+    cost: Any = None
     if spec.cost_col is None:
-        cost = ibis.null("float64")
+        pass
     elif spec.quantity_col:
         cost = _number(raw[spec.cost_col]) * _number(raw[spec.quantity_col])
     else:
@@ -365,14 +432,13 @@ def _normalised(raw: ir.Table, spec: TransactionSpec, con: DuckDBBackend) -> ir.
         "customer_id": _identifier(raw[spec.customer_col]),
         "date": day,
         "value": value,
-        "cost": cost,
-        "invoice": (
-            _identifier(raw[spec.invoice_col].cast("string"))
-            if spec.invoice_col
-            else ibis.null("string")
-        ),
-        "cancelled": _cancelled(raw, spec),
     }
+    if cost is not None:
+        columns["cost"] = cost
+    if spec.invoice_col:
+        columns["invoice"] = _identifier(raw[spec.invoice_col].cast("string"))
+    if spec.status_col or (spec.invoice_col and spec.cancelled_prefix):
+        columns["cancelled"] = _cancelled(raw, spec)
     return raw.select(**columns)
 
 
@@ -387,39 +453,28 @@ def _cancelled(raw: ir.Table, spec: TransactionSpec) -> ir.BooleanValue:
     return flag
 
 
-def _drop_cancelled(rows: ir.Table, spec: TransactionSpec) -> ir.Table:
-    if not spec.invoice_col:
-        return rows.filter(~rows.cancelled)
+def _drop_cancelled(rows: ir.Table) -> ir.Table:
+    """Every line of an invoice that any line marks as cancelled."""
+    if "cancelled" not in rows.columns:
+        return rows
     cancelled = rows.filter(rows.cancelled, rows.invoice.notnull()).select("invoice").distinct()
     return rows.filter(~rows.cancelled).anti_join(cancelled, "invoice")
 
 
-def _transactions(rows: ir.Table, spec: TransactionSpec, today: date) -> ir.Table:
-    """One row per invoice (per customer and day without an invoice column), net of returns.
-
-    Future-dated rows are counted here (``future_lines``) and left out of the amounts, so the
-    whole cleaning needs one grouping pass over the rows.
-    """
-    keys: dict[str, Any] = {"customer_id": rows.customer_id}
-    if spec.invoice_col:
-        keys["invoice"] = ibis.coalesce(rows.invoice, rows.date.cast("string"))
-    else:
-        keys["date"] = rows.date
+def _invoices(rows: ir.Table, today: date) -> ir.Table:
+    """One row per invoice, net of its returns; future-dated lines counted, not summed."""
     is_future = rows.date > ibis.date(today)
     present = ~is_future
-    copies = rows.copies
-    grouped = rows.group_by(**keys).aggregate(
-        first_day=rows.date.min(where=present),
-        amount=(rows.value * copies).sum(where=present),
-        cost=(rows.cost * copies).sum(where=present),
-        # SUM over no rows is NULL, not 0; the rules below compare these counts with 0.
-        lines=copies.sum(where=present).fill_null(0),
-        future_lines=copies.sum(where=is_future).fill_null(0),
-        negative_lines=copies.sum(where=present & (rows.value < 0)).fill_null(0),
+    invoice = ibis.coalesce(rows.invoice, rows.date.cast("string"))
+    return rows.group_by(customer_id=rows.customer_id, invoice=invoice).aggregate(
+        date=rows.date.min(where=present),
+        amount=rows.value.sum(where=present),
+        cost=rows.cost.sum(where=present) if "cost" in rows.columns else ibis.null("float64"),
+        # SUM over no rows is NULL, not 0; the rules compare these counts with 0.
+        lines=rows.count(where=present),
+        future_lines=rows.count(where=is_future),
+        negative_lines=rows.count(where=present & (rows.value < 0)),
     )
-    if spec.invoice_col:
-        return grouped.rename(date="first_day")
-    return grouped.drop("first_day")
 
 
 _DATE_TEXT = "__mehvar_date_text"
