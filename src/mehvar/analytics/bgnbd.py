@@ -25,6 +25,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, gammaln, hyp2f1, psi
 
 from mehvar.analytics.errors import FitError, InputError, gettext_noop
+from mehvar.analytics.numeric import dot
 
 __all__ = [
     "MIN_CUSTOMERS",
@@ -159,9 +160,9 @@ def _negative_ll_and_gradient(log_params: Array, data: _Compressed) -> tuple[flo
     ux, wx = data.distinct_x, data.weight_x
 
     # Terms that depend on x only, once per distinct x.
-    ll = float(
-        wx
-        @ (
+    ll = dot(
+        wx,
+        (
             gammaln(r + ux)
             - gammaln(r)
             + r * np.log(alpha)
@@ -169,18 +170,18 @@ def _negative_ll_and_gradient(log_params: Array, data: _Compressed) -> tuple[flo
             + gammaln(b + ux)
             - gammaln(b)
             - gammaln(a + b + ux)
-        )
+        ),
     )
-    d_r = float(wx @ (psi(r + ux) - psi(r) + np.log(alpha)))
+    d_r = dot(wx, (psi(r + ux) - psi(r) + np.log(alpha)))
     d_alpha = float(wx.sum() * r / alpha)
-    d_a = float(wx @ (psi(a + b) - psi(a + b + ux)))
-    d_b = float(wx @ (psi(a + b) + psi(b + ux) - psi(b) - psi(a + b + ux)))
+    d_a = dot(wx, (psi(a + b) - psi(a + b + ux)))
+    d_b = dot(wx, (psi(a + b) + psi(b + ux) - psi(b) - psi(a + b + ux)))
 
     # Customers who never came back: −r·ln(α + T), once per distinct T.
     log_zero = np.log(alpha + data.zero_T)
-    ll -= r * float(data.weight_zero @ log_zero)
-    d_r -= float(data.weight_zero @ log_zero)
-    d_alpha -= r * float(data.weight_zero @ (1.0 / (alpha + data.zero_T)))
+    ll -= r * dot(data.weight_zero, log_zero)
+    d_r -= dot(data.weight_zero, log_zero)
+    d_alpha -= r * dot(data.weight_zero, (1.0 / (alpha + data.zero_T)))
 
     # Repeat buyers: log(A3 + A4) = logaddexp(u, v) with u = −(r+x)·ln(α+T) and
     # v = ln a − ln(b+x−1) − (r+x)·ln(α+t_x); s = A4 / (A3 + A4) weighs the two branches.
@@ -195,19 +196,17 @@ def _negative_ll_and_gradient(log_params: Array, data: _Compressed) -> tuple[flo
     s = expit(d)
     w = data.weight
     # logaddexp(u, v) = u + max(d, 0) + log1p(exp(−|d|))
-    ll += float(w @ u) + float(w @ (np.maximum(d, 0.0) + np.log1p(np.exp(-np.abs(d)))))
+    ll += dot(w, u) + dot(w, (np.maximum(d, 0.0) + np.log1p(np.exp(-np.abs(d)))))
     ws = w * s
     # ∂/∂r: −[(1−s)·ln(α+T) + s·ln(α+t_x)] = −ln(α+T) − s·Δ; the first part summed per T.
-    d_r -= float(data.weight_T @ log_T_values) + float(ws @ delta_log)
+    d_r -= dot(data.weight_T, log_T_values) + dot(ws, delta_log)
     inv_tx_minus_T = (1.0 / (alpha + data.values_tx))[data.index_tx] - inv_T_values[data.index_T]
-    d_alpha -= float(inv_T_values @ (r * data.weight_T + data.weight_xT)) + float(
-        (ws * rx) @ inv_tx_minus_T
-    )
+    d_alpha -= dot(inv_T_values, r * data.weight_T + data.weight_xT) + dot(ws * rx, inv_tx_minus_T)
     ws_total = float(ws.sum())
     d_a += ws_total / a
-    d_b -= float(
-        np.bincount(data.index_x, weights=ws, minlength=len(data.values_x))
-        @ (1.0 / (b + data.values_x - 1.0))
+    d_b -= dot(
+        np.bincount(data.index_x, weights=ws, minlength=len(data.values_x)),
+        1.0 / (b + data.values_x - 1.0),
     )
 
     gradient = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])

@@ -18,6 +18,7 @@ from scipy.optimize import minimize
 from scipy.special import gammaln, psi
 
 from mehvar.analytics.errors import FitError, InputError, gettext_noop
+from mehvar.analytics.numeric import dot
 
 __all__ = [
     "MIN_REPEAT_BUYERS",
@@ -71,7 +72,7 @@ def _prepare(x: Array, m: Array) -> _Data:
         xm=x * m,
         x=x,
         sum_log_m=float(log_m.sum()),
-        sum_x_log_m=float(x @ log_m),
+        sum_x_log_m=dot(x, log_m),
         n=len(x),
     )
 
@@ -88,9 +89,9 @@ def _negative_ll_and_gradient(log_params: Array, data: _Data) -> tuple[float, Ar
     log_xm_v = np.log(data.xm + v)
     inv_xm_v = 1.0 / (data.xm + v)
     sum_L = float(log_xm_v.sum())
-    sum_xL = float(data.x @ log_xm_v)
+    sum_xL = dot(data.x, log_xm_v)
     ll = (
-        float(nx @ (gammaln(pux + q) - gammaln(pux) + pux * np.log(ux)))
+        dot(nx, (gammaln(pux + q) - gammaln(pux) + pux * np.log(ux)))
         - data.n * gammaln(q)
         + data.n * q * np.log(v)
         + p * data.sum_x_log_m
@@ -99,9 +100,9 @@ def _negative_ll_and_gradient(log_params: Array, data: _Data) -> tuple[float, Ar
         - q * sum_L
     )
     psi_pxq = psi(pux + q)
-    d_p = float((nx * ux) @ (psi_pxq - psi(pux) + np.log(ux))) + data.sum_x_log_m - sum_xL
-    d_q = float(nx @ psi_pxq) - data.n * psi(q) + data.n * np.log(v) - sum_L
-    d_v = data.n * q / v - p * float(data.x @ inv_xm_v) - q * float(inv_xm_v.sum())
+    d_p = dot(nx * ux, psi_pxq - psi(pux) + np.log(ux)) + data.sum_x_log_m - sum_xL
+    d_q = dot(nx, psi_pxq) - data.n * psi(q) + data.n * np.log(v) - sum_L
+    d_v = data.n * q / v - p * dot(data.x, inv_xm_v) - q * float(inv_xm_v.sum())
     return -float(ll) / data.n, -np.array([d_p * p, d_q * q, d_v * v]) / data.n
 
 

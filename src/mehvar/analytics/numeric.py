@@ -1,0 +1,16 @@
+"""Small numeric helpers shared by the model fits."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def dot(a: ArrayLike, b: ArrayLike) -> float:
+    """Σ aᵢ·bᵢ without BLAS.
+
+    A 1-D ``a @ b`` goes to OpenBLAS, whose worker threads, on a machine busy with other work
+    (a web server, a second job), turn a 40-microsecond sum into ten milliseconds; a fit calls
+    it a thousand times. ``einsum`` sums in the calling thread.
+    """
+    return float(np.einsum("i,i->", a, b))
