@@ -205,7 +205,7 @@ def _negative_ll_and_gradient(log_params: Array, data: _Compressed) -> tuple[flo
     ws_total = float(ws.sum())
     d_a += ws_total / a
     d_b -= dot(
-        np.bincount(data.index_x, weights=ws, minlength=len(data.values_x)),
+        np.bincount(data.index_x, weights=ws, minlength=len(data.values_x)).astype(float),
         1.0 / (b + data.values_x - 1.0),
     )
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import NDArray
 
 
-def dot(a: ArrayLike, b: ArrayLike) -> float:
+def dot(a: NDArray[np.floating], b: NDArray[np.floating]) -> float:
     """Σ aᵢ·bᵢ without BLAS.
 
     A 1-D ``a @ b`` goes to OpenBLAS, whose worker threads, on a machine busy with other work
