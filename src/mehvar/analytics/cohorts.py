@@ -13,8 +13,8 @@
   (at most ``max_periods`` cells), with zeros where nobody bought.
 * ``retention_by_k`` pools the cohorts that have reached ``k``: Σ active ÷ Σ size.
 
-One query: purchases are reduced to (customer, period) with revenue, the customer's cohort is a
-window minimum over their periods, and cells are counted per (cohort, period).
+One query: a window over each customer's purchase days, ordered by day, gives the cohort and
+marks each customer's first purchase in a period; cells are sums per (cohort, k).
 """
 
 from __future__ import annotations
@@ -80,15 +80,23 @@ def _cells(
     period: PeriodKind,
     max_periods: int | None,
 ) -> pa.Table:
-    p = purchases.filter(purchases.date <= ibis.date(cutoff))
+    p = purchases.filter(purchases.date <= ibis.date(cutoff)).select(
+        "customer_id", "date", "amount"
+    )
     p = add_period_index(p, calendar=calendar, period=period)
-    cp = p.group_by("customer_id", "period_index").aggregate(revenue=p.amount.sum())
-    cp = cp.mutate(cohort_index=cp.period_index.min().over(group_by=cp.customer_id))
-    cp = cp.mutate(k=cp.period_index - cp.cohort_index)
+    # A Jalali day outside 1900–2199 has no month: such a purchase cannot be placed.
+    p = p.filter(p.period_index.notnull())
+    # One ordered pass per customer gives both the cohort (the first row's period) and whether
+    # a row is the customer's first in its period, so active customers are a plain sum: cheaper
+    # than deduplicating (customer, period) pairs in a hash table of millions of groups.
+    w = ibis.window(group_by=p.customer_id, order_by=p.date)
+    p = p.mutate(cohort_index=p.period_index.first().over(w), previous=p.period_index.lag().over(w))
+    opens = p.previous.isnull() | (p.previous != p.period_index)
+    p = p.mutate(k=p.period_index - p.cohort_index, opens=opens.cast("int64"))
     if max_periods is not None:
-        cp = cp.filter(cp.k < max_periods)
-    cells = cp.group_by("cohort_index", "k").aggregate(
-        active_customers=cp.count(), revenue=cp.revenue.sum()
+        p = p.filter(p.k < max_periods)
+    cells = p.group_by("cohort_index", "k").aggregate(
+        active_customers=p.opens.sum(), revenue=p.amount.sum()
     )
     return cells.to_pyarrow()
 

@@ -8,23 +8,27 @@
 
 A score is a quantile rank with ties kept together::
 
-    score = min(bins, 1 + ⌊bins × w / (n − 1)⌋)
+    score = min(bins, 1 + ⌊bins × w / (n − t)⌋)      (1 when n = t)
 
-where ``w`` is the number of *other* customers strictly worse on that measure and ``n`` the
-number of customers (so ``w / (n − 1)`` is the percent rank). Equal values always get equal
-scores; the worst value always gets 1 and the best gets ``bins``. When most customers bought
-once (often 60 % of a base) they all share F = 1, and a two-time buyer, better than those 60 %,
-gets F = 1 + ⌊5 × 0.6⌋ = 4: the score says where the customer stands, not how many bins are
-filled evenly. With one customer (or all tied) every score is 1. The arithmetic is integer, so
-boundaries are exact.
+where ``w`` is the number of customers strictly worse on that measure, ``t`` the number with
+the customer's own value (them included) and ``n`` the number of customers, so ``w / (n − t)``
+is the share of the customers *with a different value* who are worse. Without ties this is
+the percent rank ``w / (n − 1)``. Leaving one's own tie group out of the denominator keeps the
+ends where people expect them even when a value is very common: the worst value always gets 1
+and the best always gets ``bins``, and equal values always get equal scores. When most customers
+bought once (often 60 % of a base) they all share F = 1, and a two-time buyer (say 20 %), better
+than 60 % of the 80 % who differ from them, gets F = 1 + ⌊5 × 0.75⌋ = 4: the score says where
+the customer stands, not that every bin holds a fifth of the base. With one customer, or all
+tied, every score is 1. The score is computed from integer counts, so boundaries are exact.
 
 **Segments.** ``fm_score`` is the mean of F and M rounded half up, ``⌊(F + M + 1) / 2⌋``. The
 segment is read from the (R, FM) cell of the 5 × 5 map in :data:`SEGMENTS`, which gives every
-cell exactly one segment. With ``bins ≠ 5`` the R and FM scores are first put on the 5-point
-scale by the quintile holding the centre of their band, ``1 + ⌊(10·s − 5) / (2·bins)⌋``
-(bins = 10: 1–2 → 1, 3–4 → 2, …; bins = 3: 1 → 1, 2 → 3, 3 → 5).
+cell exactly one segment. With ``bins ≠ 5`` the R and FM scores are first mapped linearly onto
+1..5, rounded half up: ``1 + round(4 (s − 1) / (bins − 1))``, so 1 stays 1 and ``bins``
+becomes 5 (bins = 3: 1, 2, 3 → 1, 3, 5; bins = 10: 1–2 → 1, 3–4 → 2, …, 9–10 → 5).
 
-:func:`score_rfm` is one engine query (three window ranks over the summary).
+:func:`score_rfm` is one engine query: per measure a rank and a cumulative distribution over
+the same ordering (one sort each), on the summary's rows.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
     "check_bins",
     "rfm_grid",
     "score_rfm",
+    "segment_by_code",
     "segment_counts",
     "segment_for",
     "to_five_point",
@@ -236,7 +241,8 @@ def check_bins(bins: int) -> int:
 
 def to_five_point(score: int, bins: int) -> int:
     """A 1..``bins`` score on the 5-point scale of the segment map (identity when bins = 5)."""
-    return 1 + (10 * score - 5) // (2 * bins)
+    # round(4 (s − 1) / (bins − 1)) half up, in integers: ⌊(8 (s − 1) + bins − 1) / (2 (bins − 1))⌋
+    return 1 + (8 * (score - 1) + bins - 1) // (2 * (bins - 1))
 
 
 def segment_for(r: int, fm: int) -> Segment:
@@ -249,13 +255,21 @@ def segment_for(r: int, fm: int) -> Segment:
     )
 
 
-def _score(better_count: ir.IntegerValue, n: ir.IntegerValue, bins: int) -> ir.IntegerValue:
-    quantile = 1 + (bins * better_count) // ibis.greatest(n - 1, 1)
-    return ibis.least(quantile, bins).cast("int64")
+def _score(key: ir.Value, worse_first: bool, n: ir.IntegerValue, bins: int) -> ir.IntegerValue:
+    order = key if worse_first else ibis.desc(key)
+    # ibis.rank() is the 0-based min rank: how many customers come strictly before, i.e. are
+    # strictly worse. cume_dist × n counts those up to and including the customer's tie group;
+    # both windows share one sort, which a count partitioned by value would not.
+    worse = ibis.rank().over(order_by=order)
+    worse_or_tied = (ibis.cume_dist().over(order_by=order) * n).round().cast("int64")
+    others = n - (worse_or_tied - worse)
+    quantile = 1 + (bins * worse) // ibis.greatest(others, 1)
+    return ibis.ifelse(others > 0, ibis.least(quantile, bins), 1).cast("int64")
 
 
 def _five_point_expr(score: ir.IntegerValue, bins: int) -> ir.IntegerValue:
-    return score if bins == 5 else 1 + (10 * score - 5) // (2 * bins)
+    # to_five_point, on a column.
+    return score if bins == 5 else 1 + (8 * (score - 1) + bins - 1) // (2 * (bins - 1))
 
 
 def _segment_expr(r5: ir.IntegerValue, fm5: ir.IntegerValue) -> ir.StringValue:
@@ -274,15 +288,10 @@ def score_rfm(summary: ibis.Table, *, bins: int = 5) -> ibis.Table:
     check_bins(bins)
     t = summary
     n = t.customer_id.count().over()
-    # ibis.rank() is the 0-based min rank: the number of rows strictly before in the ordering,
-    # i.e. strictly worse customers when ordered from worst to best.
-    worse_r = ibis.rank().over(order_by=ibis.desc(t.days_since_last))
-    worse_f = ibis.rank().over(order_by=t.frequency)
-    worse_m = ibis.rank().over(order_by=t.total_amount)
     scored = t.mutate(
-        r_score=_score(worse_r, n, bins),
-        f_score=_score(worse_f, n, bins),
-        m_score=_score(worse_m, n, bins),
+        r_score=_score(t.days_since_last, False, n, bins),
+        f_score=_score(t.frequency, True, n, bins),
+        m_score=_score(t.total_amount, True, n, bins),
     )
     scored = scored.mutate(fm_score=((scored.f_score + scored.m_score + 1) // 2).cast("int64"))
     r5 = _five_point_expr(scored.r_score, bins)

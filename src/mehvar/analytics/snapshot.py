@@ -75,8 +75,16 @@ def compute_snapshot(
     )
     end = loaded.observation_end
     table = loaded.table
-    summary = summarise(table, freq=freq, observation_end=end)
-    scored = rfm.score_rfm(summary)
+    summary = con.create_table(
+        "mehvar_snapshot_summary",
+        summarise(table, freq=freq, observation_end=end),
+        temp=True,
+        overwrite=True,
+    )
+    # Scored once: the customer table, the segment counts and the grid all read it.
+    scored = con.create_table(
+        "mehvar_snapshot_scored", rfm.score_rfm(summary), temp=True, overwrite=True
+    )
     ranks = pareto.pareto_ranks(summary, top_share=top_share)
     customers = (
         scored.join(ranks, "customer_id")
