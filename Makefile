@@ -25,6 +25,7 @@ src/mehvar/static/vendor/.built: node_modules/.package-lock.json scripts/build_s
 run: setup
 	$(BIN)/mehvar migrate --noinput
 	$(BIN)/mehvar demo --if-empty
+	$(BIN)/mehvar analytics_refresh --if-stale --trigger demo
 	@echo "mehvar: http://$(HOST):$(PORT)/  (the demo logins are printed above)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/mehvar run_huey --quiet & \
@@ -33,6 +34,7 @@ run: setup
 demo: setup
 	$(BIN)/mehvar migrate --noinput
 	$(BIN)/mehvar demo
+	$(BIN)/mehvar analytics_refresh --trigger demo
 
 worker: setup
 	$(BIN)/mehvar run_huey
@@ -63,6 +65,7 @@ e2e: setup
 bench: setup
 	$(BIN)/python bench/import_customers.py
 	$(BIN)/python bench/search_customers.py
+	$(BIN)/python bench/analytics.py
 
 fmt: setup
 	$(BIN)/ruff format .

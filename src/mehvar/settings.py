@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "mehvar.core",
     "mehvar.customers",
+    "mehvar.insights",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ urlpatterns = [
     path("customers/", include("mehvar.customers.urls")),
     path("data/", include("mehvar.customers.data_urls")),
     path("audit/", include("mehvar.customers.audit_urls")),
+    path("analytics/", include("mehvar.insights.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -40,6 +40,8 @@ class Perm(StrEnum):
     NOTE_ADD = "note.add"
     TASK_ADD = "task.add"
     AUDIT_VIEW = "audit.view"
+    ANALYTICS_VIEW = "analytics.view"
+    ANALYTICS_RUN = "analytics.run"
     USER_MANAGE = "user.manage"
 
 
@@ -61,6 +63,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.NOTE_ADD: _ALL,
     Perm.TASK_ADD: _ALL,
     Perm.AUDIT_VIEW: _LEADS,
+    # Revenue shares, CLV and churn are management and marketing figures, not front-line ones.
+    Perm.ANALYTICS_VIEW: _LEADS | {Role.MARKETING},
+    Perm.ANALYTICS_RUN: _LEADS,
     Perm.USER_MANAGE: frozenset({Role.ADMIN}),
 }
 

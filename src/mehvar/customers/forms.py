@@ -10,12 +10,13 @@ the field it belongs to.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.apps import apps
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.urls import reverse
@@ -144,7 +145,28 @@ SORT_CHOICES: list[tuple[str, str | Promise]] = [
     ("-name", _("Name (Z to A)")),
     ("-created", _("Newest first")),
     ("created", _("Oldest first")),
+    ("revenue", _("Biggest revenue first")),
+    ("clv", _("Highest lifetime value first")),
+    ("p_alive", _("Most likely to buy again first")),
 ]
+
+
+def _score_choices(field_name: str, blank: str | Promise) -> Callable[[], Choices]:
+    """The choices of an analytics score field (segment, churn risk), looked up by name.
+
+    The scores belong to the insights app, which customers never imports: the app registry
+    hands over its model, so the labels stay defined (and translated) in one place.
+    """
+
+    def choices() -> Choices:
+        try:
+            model = apps.get_model("insights", "CustomerScore")
+        except LookupError:
+            return _blank(blank)
+        field = model._meta.get_field(field_name)
+        return _blank(blank, getattr(field, "choices", None) or ())
+
+    return choices
 
 
 class CustomerFilterForm(BootstrapForm):
@@ -177,6 +199,13 @@ class CustomerFilterForm(BootstrapForm):
     mine = forms.BooleanField(label=_("Only mine"), required=False)
     created_from = JalaliDateField(label=_("Created from"), required=False)
     created_to = JalaliDateField(label=_("Created to"), required=False)
+    segment = forms.ChoiceField(
+        label=_("Segment"), required=False, choices=_score_choices("segment", _("All segments"))
+    )
+    risk = forms.ChoiceField(
+        label=_("Churn risk"), required=False, choices=_score_choices("churn_risk", _("Any risk"))
+    )
+    top = forms.BooleanField(label=_("Top 20% by revenue only"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
 
     # Query parameters the list accepts besides the filters; anything else is a 400.
@@ -211,6 +240,9 @@ class CustomerFilterForm(BootstrapForm):
             mine=bool(data.get("mine")),
             created_from=data.get("created_from"),
             created_to=data.get("created_to"),
+            segment=data.get("segment", ""),
+            churn_risk=data.get("risk", ""),
+            top=bool(data.get("top")),
             sort=data.get("sort") or "name",
         )
 

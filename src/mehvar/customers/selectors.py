@@ -63,11 +63,16 @@ def search_condition(query: str) -> Q | None:
     return condition
 
 
-SORTS = {
+# The analytics scores are read through the reverse one-to-one ``score`` (insights app) by
+# lookup name only: customers never imports insights. Customers without a score sort last.
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "name": ("name_key", "id"),
     "-name": ("-name_key", "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
+    "clv": (F("score__clv").desc(nulls_last=True), "id"),
+    "p_alive": (F("score__p_alive").desc(nulls_last=True), "id"),
+    "revenue": (F("score__revenue_rank").asc(nulls_last=True), "id"),
 }
 
 
@@ -84,6 +89,9 @@ class CustomerFilters:
     mine: bool = False
     created_from: date | None = None
     created_to: date | None = None
+    segment: str = ""
+    churn_risk: str = ""
+    top: bool = False
     sort: str = "name"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -112,6 +120,10 @@ def customer_list(*, viewer: User, filters: CustomerFilters) -> QuerySet[Custome
         customers = customers.filter(created_at__date__gte=filters.created_from)
     if filters.created_to:
         customers = customers.filter(created_at__date__lte=filters.created_to)
+    scores = {"score__segment": filters.segment, "score__churn_risk": filters.churn_risk}
+    customers = customers.filter(**{k: v for k, v in scores.items() if v})
+    if filters.top:
+        customers = customers.filter(score__is_top=True)
     ordering = SORTS.get(filters.sort, SORTS["name"])
     if condition is not None:
         # Sort the matches, don't walk an index in sort order looking for them: PostgreSQL
@@ -121,7 +133,9 @@ def customer_list(*, viewer: User, filters: CustomerFilters) -> QuerySet[Custome
     return customers.order_by(*ordering)
 
 
-def _unindexed(term: str) -> OrderBy:
+def _unindexed(term: str | OrderBy) -> OrderBy:
+    if isinstance(term, OrderBy):
+        return term  # already an expression (a score sort); no name index to avoid
     name = term.lstrip("-")
     return OrderBy(Coalesce(F(name), F(name)), descending=term.startswith("-"))
 

@@ -64,7 +64,7 @@ TIMELINE_PAGE_SIZE = 20
 LIST_COLUMNS = (
     "id", "kind", "first_name", "last_name", "company_name", "mobile", "email", "province",
     "city", "lifecycle_stage", "created_at", "owner", "owner__username", "owner__first_name",
-    "owner__last_name",
+    "owner__last_name", "score__segment", "score__clv", "score__is_top",
 )  # fmt: skip
 _NOT_SOLD = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
 
@@ -121,9 +121,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     query = ""
     if valid:
         customers = selectors.customer_list(viewer=actor, filters=form.filters())
-        page_obj = Paginator(customers.only(*LIST_COLUMNS), LIST_PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        # The analytics score (insights app) comes with each row through the reverse one-to-one.
+        rows = customers.select_related("score").only(*LIST_COLUMNS)
+        page_obj = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
         query = form.query_string()
     context = {
         "form": form,
@@ -263,7 +263,11 @@ def _detail_context(
 @login_required
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_object_or_404(Customer.objects.select_related("owner", "company"), pk=pk)
+    # "score" is the analytics snapshot (insights app), read by name through the reverse
+    # one-to-one; the 360 card shows it with the insights template tags.
+    customer = get_object_or_404(
+        Customer.objects.select_related("owner", "company", "score"), pk=pk
+    )
     if customer.merged_into_id is not None:
         messages.info(request, _("This record was merged into another one."))
         return redirect("customers:detail", pk=customer.merged_into_id)
