@@ -57,7 +57,9 @@ class Options:
 class Outcome:
     table: pa.Table | None
     payload: dict[str, Any]
-    headline: list[tuple[str, Any]] = field(default_factory=list)  # (English msgid, value)
+    # (label, value); a label is an English msgid, or an (English, Persian) pair for names
+    # that come with both languages, such as the RFM segments.
+    headline: list[tuple[str | tuple[str, str], Any]] = field(default_factory=list)
     cleaning: CleaningReport | None = None
 
 
@@ -199,7 +201,7 @@ def clv_analysis(purchases: Purchases, options: Options) -> Outcome:
         "discount_rate": options.discount_rate,
         "total_clv": float(np.nansum(result.clv)),
     }
-    headline: list[tuple[str, Any]] = [
+    headline: list[tuple[str | tuple[str, str], Any]] = [
         (gettext_noop("Customers"), result.bgnbd.n_customers),
         ("BG/NBD r, alpha, a, b", _rounded(asdict(result.bgnbd.params))),
         ("Gamma-Gamma p, q, v", _rounded(asdict(result.gamma_gamma.params))),
@@ -272,7 +274,11 @@ def rfm_analysis(purchases: Purchases, options: Options) -> Outcome:
             "segments": [asdict(count) for count in counts],
             "grid": [asdict(cell) for cell in rfm.rfm_grid(scored, bins=options.bins)],
         },
-        headline=[(count.label_en, count.customers) for count in counts if count.customers],
+        headline=[
+            ((count.label_en, count.label_fa), count.customers)
+            for count in counts
+            if count.customers
+        ],
     )
 
 

@@ -137,6 +137,11 @@ class Command(BaseCommand):
             for rule in report.rules:
                 if rule.rows:
                     self.stdout.write(f"  {_(rule.description)}: {rule.rows} ({_(rule.action)})")
+        persian = translation.get_language() == "fa"
         for label, value in outcome.headline:
             shown = "—" if value is None else value
-            self.stdout.write(f"{_(label)}: {shown}")
+            if isinstance(label, tuple):
+                text = label[1] if persian else label[0]
+            else:
+                text = _(label)
+            self.stdout.write(f"{text}: {shown}")
