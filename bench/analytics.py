@@ -403,9 +403,12 @@ def _grid() -> NDArray[np.object_]:
 
 
 def _score(values: Any, *, higher_is_better: bool) -> Ints:
-    """1..5 from the share of customers strictly worse (ties share a score), as mehvar scores."""
+    """1..5 as mehvar scores: the share of customers with another value who are worse."""
     worse = values.rank(method="min", ascending=higher_is_better).to_numpy(np.int64) - 1
-    return np.minimum(BINS, 1 + (BINS * worse) // max(len(values) - 1, 1))
+    worse_or_tied = values.rank(method="max", ascending=higher_is_better).to_numpy(np.int64)
+    others = len(values) - (worse_or_tied - worse)
+    quantile = np.minimum(BINS, 1 + (BINS * worse) // np.maximum(others, 1))
+    return np.where(others > 0, quantile, 1)
 
 
 def _peer_rfm(data: Any, frame: Any) -> Any:
