@@ -349,10 +349,7 @@ def run_mehvar(csv_path: Path, work: Path, threads: int) -> dict[str, Any]:
     with stages.time("Gamma-Gamma fit"):
         gg = gamma_gamma.fit_gamma_gamma(f, m)
     with stages.time("predictions"):
-        alive = bgnbd.p_alive(bg.params, f, r, t)
-        expected = bgnbd.conditional_expected_purchases(bg.params, HORIZON_WEEKS, f, r, t)
-        value = gamma_gamma.expected_average_value(gg.params, f, m)
-        lifetime = clv.customer_lifetime_value(
+        forecast = clv.customer_forecast(
             bg.params,
             gg.params,
             f,
@@ -362,6 +359,8 @@ def run_mehvar(csv_path: Path, work: Path, threads: int) -> dict[str, Any]:
             horizon=HORIZON_WEEKS,
             step=clv.periods_per_month(summary.freq_days("W")),  # as the pipeline does
         )
+        alive, expected = forecast.p_alive, forecast.expected_purchases
+        value, lifetime = forecast.expected_value, forecast.clv
     peak = _peak_rss_bytes()
     columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
     pq.write_table(table.select(columns), work / "summary-mehvar.parquet")

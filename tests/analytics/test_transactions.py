@@ -211,6 +211,15 @@ def test_jalali_dates(tmp_path: Path) -> None:
     assert purchases.report.count("bad_date") == 1
 
 
+def test_jalali_dates_the_csv_reader_took_for_gregorian(tmp_path: Path) -> None:
+    # Uniform "1403/01/05" values look like dates to DuckDB's sniffer (year 1403 AD).
+    path = _csv(tmp_path, "customer,date,amount\na,1403/01/05,10\nb,1403/02/10,10\n")
+    spec = TransactionSpec(
+        customer_col="customer", date_col="date", amount_col="amount", calendar="jalali"
+    )
+    assert [row[1] for row in _rows(_load(path, spec))] == [date(2024, 3, 24), date(2024, 4, 29)]
+
+
 def test_windows_1256_csv_with_arabic_letters_is_read(tmp_path: Path) -> None:
     # Windows-1256 has no Persian yeh: Excel saves the Arabic one, in the header and the data.
     path = _csv(tmp_path, "مشتري;تاريخ;مبلغ\nعلي;2024-01-01;10\n", encoding="cp1256")

@@ -35,6 +35,7 @@ __all__ = [
     "conditional_expected_purchases",
     "expected_purchases_over",
     "fit_bgnbd",
+    "forecast",
     "log_likelihood",
     "p_alive",
 ]
@@ -308,7 +309,18 @@ def expected_purchases_over(
     recency: ArrayLike,
     T: ArrayLike,
 ) -> list[Array]:
-    """:func:`conditional_expected_purchases` for several horizons, sharing the work.
+    """:func:`conditional_expected_purchases` for several horizons, sharing the work."""
+    return forecast(params, horizons, frequency, recency, T)[1]
+
+
+def forecast(
+    params: BGNBDParams,
+    horizons: Sequence[float],
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+) -> tuple[Array, list[Array]]:
+    """P(alive) and the expected purchases up to each horizon, computed together.
 
     The Gauss hypergeometric term depends only on (x, T), so it is computed once per distinct
     pair and horizon; when ₂F₁ overflows, Euler's transformation gives the same value in a
@@ -334,4 +346,4 @@ def expected_purchases_over(
                 log_hyp = np.where(np.isfinite(log_hyp), log_hyp, euler)
             second = -np.expm1(log_hyp + A * (np.log(alpha + uT) - np.log(alpha + uT + t)))
         results.append((scale * second)[inverse.ravel()] * alive)
-    return results
+    return alive, results

@@ -9,15 +9,22 @@ E[spend] × E[purchases over the horizon].
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from mehvar.analytics.bgnbd import BGNBDParams, expected_purchases_over
+from mehvar.analytics.bgnbd import BGNBDParams, forecast
 from mehvar.analytics.errors import InputError, gettext_noop
 from mehvar.analytics.gamma_gamma import GammaGammaParams, expected_average_value
 
-__all__ = ["customer_lifetime_value", "monthly_rate", "periods_per_month"]
+__all__ = [
+    "CustomerForecast",
+    "customer_forecast",
+    "customer_lifetime_value",
+    "monthly_rate",
+    "periods_per_month",
+]
 
 Array = NDArray[np.float64]
 
@@ -37,6 +44,53 @@ def monthly_rate(annual_rate: float) -> float:
     return float((1.0 + annual_rate) ** (1.0 / 12.0) - 1.0)
 
 
+@dataclass(frozen=True)
+class CustomerForecast:
+    p_alive: Array
+    expected_purchases: Array  # over ``expected_horizon``
+    expected_value: Array  # E[spend per purchase]
+    clv: Array
+
+
+def customer_forecast(
+    bg: BGNBDParams,
+    gg: GammaGammaParams,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    monetary_value: ArrayLike,
+    *,
+    horizon: float,
+    discount_rate: float = 0.0,
+    step: float | None = None,
+    expected_horizon: float | None = None,
+) -> CustomerForecast:
+    """Everything the app and the command show per customer, sharing one pass of the model.
+
+    ``expected_purchases`` covers ``expected_horizon`` (default: the CLV horizon); the CLV is
+    as in :func:`customer_lifetime_value`.
+    """
+    if horizon <= 0:
+        raise InputError(gettext_noop("The horizon must be a positive number of periods."))
+    step = horizon if step is None else step
+    if step <= 0:
+        raise InputError(gettext_noop("The discounting step must be positive."))
+    n_steps = math.ceil(horizon / step - 1e-9)
+    ends = [min(i * step, horizon) for i in range(1, n_steps + 1)]
+    wanted = horizon if expected_horizon is None else expected_horizon
+    alive, cumulative = forecast(bg, [*ends, wanted], frequency, recency, T)
+    expected = cumulative.pop()
+    value = expected_average_value(gg, frequency, monetary_value)
+    total = np.zeros_like(value)
+    previous = np.zeros_like(value)
+    for i, up_to in enumerate(cumulative, start=1):
+        total += (up_to - previous) / (1.0 + discount_rate) ** i
+        previous = up_to
+    return CustomerForecast(
+        p_alive=alive, expected_purchases=expected, expected_value=value, clv=value * total
+    )
+
+
 def customer_lifetime_value(
     bg: BGNBDParams,
     gg: GammaGammaParams,
@@ -54,18 +108,14 @@ def customer_lifetime_value(
     ``step`` is the length of one discounting period in the same units (default: the whole
     horizon, i.e. no discounting inside it) and ``discount_rate`` is the rate per step.
     """
-    if horizon <= 0:
-        raise InputError(gettext_noop("The horizon must be a positive number of periods."))
-    step = horizon if step is None else step
-    if step <= 0:
-        raise InputError(gettext_noop("The discounting step must be positive."))
-    value = expected_average_value(gg, frequency, monetary_value)
-    n_steps = math.ceil(horizon / step - 1e-9)
-    ends = [min(i * step, horizon) for i in range(1, n_steps + 1)]
-    cumulative = expected_purchases_over(bg, ends, frequency, recency, T)
-    total = np.zeros_like(value)
-    previous = np.zeros_like(value)
-    for i, expected in enumerate(cumulative, start=1):
-        total += (expected - previous) / (1.0 + discount_rate) ** i
-        previous = expected
-    return value * total
+    return customer_forecast(
+        bg,
+        gg,
+        frequency,
+        recency,
+        T,
+        monetary_value,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        step=step,
+    ).clv

@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 
 from mehvar.analytics import churn, cohorts, pareto, rfm
-from mehvar.analytics.bgnbd import BGNBDFit, conditional_expected_purchases, fit_bgnbd, p_alive
-from mehvar.analytics.clv import customer_lifetime_value, monthly_rate, periods_per_month
+from mehvar.analytics.bgnbd import BGNBDFit, fit_bgnbd
+from mehvar.analytics.clv import customer_forecast, monthly_rate, periods_per_month
 from mehvar.analytics.engine import connect
 from mehvar.analytics.errors import InputError, gettext_noop
 from mehvar.analytics.gamma_gamma import GammaGammaFit, fit_gamma_gamma
@@ -140,25 +140,26 @@ def predict(summary: pa.Table, options: Options, *, horizon: float | None = None
     m = summary["monetary_value"].to_numpy()
     bg = fit_bgnbd(x, tx, age)
     gg = fit_gamma_gamma(x, m)
-    horizon = options.horizon if horizon is None else horizon
     step = periods_per_month(freq_days(options.freq))
+    result = customer_forecast(
+        bg.params,
+        gg.params,
+        x,
+        tx,
+        age,
+        m,
+        horizon=options.horizon,
+        discount_rate=monthly_rate(options.discount_rate),
+        step=min(step, options.horizon),
+        expected_horizon=horizon,
+    )
     return Predictions(
         summary=summary,
         bgnbd=bg,
         gamma_gamma=gg,
-        p_alive=p_alive(bg.params, x, tx, age),
-        expected_purchases=conditional_expected_purchases(bg.params, horizon, x, tx, age),
-        clv=customer_lifetime_value(
-            bg.params,
-            gg.params,
-            x,
-            tx,
-            age,
-            m,
-            horizon=options.horizon,
-            discount_rate=monthly_rate(options.discount_rate),
-            step=min(step, options.horizon),
-        ),
+        p_alive=result.p_alive,
+        expected_purchases=result.expected_purchases,
+        clv=result.clv,
     )
 
 

@@ -255,13 +255,19 @@ def segment_for(r: int, fm: int) -> Segment:
     )
 
 
-def _score(key: ir.Value, worse_first: bool, n: ir.IntegerValue, bins: int) -> ir.IntegerValue:
+def _ranks(key: ir.Value, worse_first: bool, n: ir.IntegerValue) -> tuple[ir.Value, ir.Value]:
     order = key if worse_first else ibis.desc(key)
     # ibis.rank() is the 0-based min rank: how many customers come strictly before, i.e. are
     # strictly worse. cume_dist × n counts those up to and including the customer's tie group;
     # both windows share one sort, which a count partitioned by value would not.
     worse = ibis.rank().over(order_by=order)
     worse_or_tied = (ibis.cume_dist().over(order_by=order) * n).round().cast("int64")
+    return worse, worse_or_tied
+
+
+def _score(
+    worse: ir.IntegerValue, worse_or_tied: ir.IntegerValue, n: ir.IntegerValue, bins: int
+) -> ir.IntegerValue:
     others = n - (worse_or_tied - worse)
     quantile = 1 + (bins * worse) // ibis.greatest(others, 1)
     return ibis.ifelse(others > 0, ibis.least(quantile, bins), 1).cast("int64")
@@ -288,11 +294,21 @@ def score_rfm(summary: ibis.Table, *, bins: int = 5) -> ibis.Table:
     check_bins(bins)
     t = summary
     n = t.customer_id.count().over()
-    scored = t.mutate(
-        r_score=_score(t.days_since_last, False, n, bins),
-        f_score=_score(t.frequency, True, n, bins),
-        m_score=_score(t.total_amount, True, n, bins),
-    )
+    # Windows first, each once, in their own projection: written inside the score expressions
+    # they would be repeated per use, and DuckDB evaluates every repetition (seconds at 1M).
+    keys = {"r": (t.days_since_last, False), "f": (t.frequency, True), "m": (t.total_amount, True)}
+    windows: dict[str, ir.Value] = {"_n": n}
+    for name, (key, worse_first) in keys.items():
+        windows[f"_{name}_worse"], windows[f"_{name}_upto"] = _ranks(key, worse_first, n)
+    ranked = t.mutate(**windows)
+    scored = ranked.mutate(
+        **{
+            f"{name}_score": _score(
+                ranked[f"_{name}_worse"], ranked[f"_{name}_upto"], ranked._n, bins
+            )
+            for name in keys
+        }
+    ).drop(*windows)
     scored = scored.mutate(fm_score=((scored.f_score + scored.m_score + 1) // 2).cast("int64"))
     r5 = _five_point_expr(scored.r_score, bins)
     fm5 = _five_point_expr(scored.fm_score, bins)

@@ -219,23 +219,11 @@ def load_transactions(
     counts = dict.fromkeys(RULES, 0)
     if spec.invoice_col:
         purchases, transactions = _clean_invoices(rows, today, counts, con)
+        span = _span(purchases, observation_end)
     else:
-        purchases, transactions = _clean_days(rows, today, counts, con)
+        purchases, transactions, span = _clean_days(rows, today, observation_end, counts, con)
     rows_read = counts.pop("rows_read")
     present_count = counts.pop("present_rows")
-    end_literal = ibis.date(observation_end) if observation_end else None
-    span = _one_row(
-        purchases.aggregate(
-            first=purchases.date.min(),
-            last=purchases.date.max(),
-            customers=purchases.customer_id.nunique(),
-            after=purchases.lines.sum(
-                where=purchases.date > end_literal
-                if end_literal is not None
-                else ibis.literal(False)
-            ),
-        )
-    )
     if span["last"] is None:
         raise InputError(
             gettext_noop("No usable purchase is left after cleaning %(rows)d rows."), rows=rows_read
@@ -262,8 +250,12 @@ def load_transactions(
 
 
 def _clean_days(
-    rows: ir.Table, today: date, counts: dict[str, int], con: DuckDBBackend
-) -> tuple[ir.Table, int]:
+    rows: ir.Table,
+    today: date,
+    observation_end: date | None,
+    counts: dict[str, int],
+    con: DuckDBBackend,
+) -> tuple[ir.Table, int, dict[str, Any]]:
     """Without invoice numbers a transaction is a customer's day: one grouping pass does all.
 
     Rows with a NULL customer or date fall into their own groups, and ``count(value)`` leaves
@@ -306,8 +298,10 @@ def _clean_days(
             returns_netted=g.negative_lines.sum(where=purchase),
             non_positive=g.kept_lines.sum(where=present & ~_is_purchase(g)),
             transactions=g.count(where=purchase),
+            **_span_aggregates(g, observation_end, purchase, g.kept_lines),
         )
     )
+    span = {key: totals.pop(key) for key in ("first", "last", "customers", "after")}
     for code, value in totals.items():
         counts[code] = int(value or 0)
     transactions = counts.pop("transactions")
@@ -318,7 +312,9 @@ def _clean_days(
         cost=g.cost if "cost" in g.columns else ibis.null("float64"),
         lines=g.kept_lines,
     )
-    return _materialise(con, purchases), transactions
+    # Left as a view: the grouped rows are in memory already, and a filter is cheaper to repeat
+    # than 10 million rows are to copy.
+    return purchases, transactions, span
 
 
 def _clean_invoices(
@@ -377,6 +373,28 @@ def _is_purchase(transactions: ir.Table) -> ir.BooleanValue:
     return (t.amount > 0) | ((t.amount == 0) & (t.negative_lines == 0))
 
 
+def _span(purchases: ir.Table, observation_end: date | None) -> dict[str, Any]:
+    return _one_row(purchases.aggregate(**_span_aggregates(purchases, observation_end)))
+
+
+def _span_aggregates(
+    days: ir.Table,
+    observation_end: date | None,
+    where: ir.BooleanValue | None = None,
+    lines: ir.IntegerColumn | None = None,
+) -> dict[str, Any]:
+    """First and last purchase day, customers, and rows after the observation end."""
+    keep = where if where is not None else ibis.literal(True)
+    lines = days.lines if lines is None else lines
+    after = keep & (days.date > ibis.date(observation_end)) if observation_end else None
+    return {
+        "first": days.date.min(where=keep),
+        "last": days.date.max(where=keep),
+        "customers": days.customer_id.nunique(where=keep),
+        "after": lines.sum(where=after) if after is not None else ibis.literal(0, "int64"),
+    }
+
+
 def _one_row(expr: ir.Table) -> dict[str, Any]:
     row: dict[str, Any] = expr.to_pyarrow().to_pylist()[0]
     return row
@@ -386,8 +404,15 @@ _tables = iter(range(1, 1 << 62))
 
 
 def _materialise(con: DuckDBBackend, expr: ir.Table) -> ir.Table:
-    """Compute once and keep in the engine: later steps and counts read the result."""
-    return con.create_table(f"mehvar_step_{next(_tables)}", expr, temp=True)
+    """Compute once and keep in the engine: later steps and counts read the result.
+
+    ``CREATE TABLE … AS SELECT`` rather than Ibis' ``create_table`` (create, then insert):
+    DuckDB writes the result in parallel straight into the new table, about 20 % faster at 10
+    million rows. Materialising is the one engine-specific step; on Spark it is ``.cache()``.
+    """
+    name = f"mehvar_step_{next(_tables)}"
+    con.raw_sql(f'CREATE TEMP TABLE "{name}" AS {ibis.to_sql(expr, dialect="duckdb")}')
+    return con.table(name)
 
 
 def _count(table: ir.Table) -> int:
@@ -493,11 +518,16 @@ def _dates(
     """
     column = raw[name]
     dtype = column.type()
-    if dtype.is_date():
+    if calendar == "jalali" and (dtype.is_date() or dtype.is_timestamp()):
+        # The CSV reader took "1403/01/05" for a date in the year 1403 AD: its fields are the
+        # Jalali year, month and day, so read them as text in that calendar.
+        text = column.strftime("%Y-%m-%d")
+    elif dtype.is_date():
         return raw, column
-    if dtype.is_timestamp():
+    elif dtype.is_timestamp():
         return raw, column.date()
-    text = _digits(column.cast("string")).strip()
+    else:
+        text = _digits(column.cast("string")).strip()
     fast = _iso_date(text) if calendar == "gregorian" else ibis.null("date")
     pending = raw.filter(fast.isnull(), text.notnull()) if calendar == "gregorian" else raw
     distinct = pending.select(text=text).distinct().to_pyarrow()["text"].to_pylist()

@@ -140,8 +140,10 @@ class Command(BaseCommand):
         persian = translation.get_language() == "fa"
         for label, value in outcome.headline:
             shown = "—" if value is None else value
-            if isinstance(label, tuple):
-                text = label[1] if persian else label[0]
-            else:
-                text = _(label)
-            self.stdout.write(f"{text}: {shown}")
+            self.stdout.write(f"{self._label(label, persian)}: {shown}")
+
+    @staticmethod
+    def _label(label: str | tuple[str, str], persian: bool) -> str:
+        if isinstance(label, tuple):  # names that come in both languages (RFM segments)
+            return label[1] if persian else label[0]
+        return _(label)
