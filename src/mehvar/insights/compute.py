@@ -63,9 +63,8 @@ class Outcome:
 def customer_days(orders: pa.Table) -> pa.Table:
     """(customer_id, date, amount): each customer's orders of one day summed.
 
-    The library's cleaning drops rows identical in every column as an export appended twice;
-    two real orders of the same customer, day and total would look like that, so they are
-    summed here first (the library would sum them into the customer's day anyway).
+    The library works on purchase days; summing here hands it one row per customer and day,
+    so its cleaning report counts purchase days (the orders are counted by the run).
     """
     days = orders.group_by(["customer_id", "date"], use_threads=False).aggregate(
         [("amount", "sum")]
