@@ -336,7 +336,7 @@ def run_mehvar(csv_path: Path, work: Path, threads: int) -> dict[str, Any]:
             csv_path, spec, con=con, observation_end=OBSERVATION_END
         )
     with stages.time("summary"):
-        expr = summary.summarise(loaded.table, freq="W", observation_end=OBSERVATION_END)
+        expr = loaded.summary(freq="W", observation_end=OBSERVATION_END)
         table = expr.to_pyarrow()
         f, r, t, m = (
             table.column(name).to_numpy()

@@ -52,6 +52,22 @@ def test_cdnow_repeat_spend_equals_lifetimes_file(cdnow: Purchases, datasets: Pa
         )  # type: ignore[arg-type]
 
 
+def test_purchases_summary_is_the_summary_at_the_cleaned_date(cdnow: Purchases) -> None:
+    columns = ["customer_id", "frequency", "recency", "T", "monetary_value", "total_amount"]
+    from_rollup = cdnow.summary(freq="W").order_by("customer_id").select(columns).to_pyarrow()
+    direct = (
+        summarise(cdnow.table, freq="W", observation_end=CDNOW_END)
+        .order_by("customer_id")
+        .select(columns)
+        .to_pyarrow()
+    )
+    assert from_rollup.num_rows == 2357
+    assert from_rollup.equals(direct)
+    # Another date than the one cleaned for falls back to the purchases themselves.
+    later = cdnow.summary(freq="W", observation_end=date(1998, 6, 30)).count().to_pyarrow()
+    assert later.as_py() == 2357
+
+
 def test_units_and_unknown_unit(cdnow: Purchases) -> None:
     daily = summarise(cdnow.table, freq="D", observation_end=CDNOW_END).order_by("customer_id")
     weekly = summarise(cdnow.table, freq="W", observation_end=CDNOW_END).order_by("customer_id")

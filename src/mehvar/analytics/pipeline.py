@@ -24,7 +24,7 @@ from mehvar.analytics.engine import connect
 from mehvar.analytics.errors import InputError, gettext_noop
 from mehvar.analytics.gamma_gamma import GammaGammaFit, fit_gamma_gamma
 from mehvar.analytics.holdout import HoldoutResult, calibrate_and_compare
-from mehvar.analytics.summary import freq_days, summarise
+from mehvar.analytics.summary import freq_days
 from mehvar.analytics.transactions import (
     CleaningReport,
     Purchases,
@@ -100,9 +100,7 @@ def _cleaning_payload(report: CleaningReport) -> dict[str, Any]:
 
 
 def _summary(purchases: Purchases, options: Options, end: date | None = None) -> pa.Table:
-    table = summarise(
-        purchases.table, freq=options.freq, observation_end=end or purchases.observation_end
-    )
+    table = purchases.summary(freq=options.freq, observation_end=end)
     return table.order_by("customer_id").to_pyarrow()
 
 
@@ -244,9 +242,7 @@ def _holdout_payload(holdout: HoldoutResult) -> dict[str, Any]:
 
 
 def rfm_analysis(purchases: Purchases, options: Options) -> Outcome:
-    summary = summarise(
-        purchases.table, freq=options.freq, observation_end=purchases.observation_end
-    )
+    summary = purchases.summary(freq=options.freq)
     scored = rfm.score_rfm(summary, bins=options.bins)
     table = (
         scored.select(
@@ -284,9 +280,7 @@ def rfm_analysis(purchases: Purchases, options: Options) -> Outcome:
 
 
 def pareto_analysis(purchases: Purchases, options: Options) -> Outcome:
-    summary = summarise(
-        purchases.table, freq=options.freq, observation_end=purchases.observation_end
-    )
+    summary = purchases.summary(freq=options.freq)
     result = pareto.analyse_pareto(summary, top_share=options.top_share)
     ranks = pareto.pareto_ranks(summary, top_share=options.top_share)
     joined = ranks.join(summary.select("customer_id", "total_amount"), "customer_id")

@@ -24,7 +24,6 @@ from mehvar.analytics.errors import FitError
 from mehvar.analytics.gamma_gamma import GammaGammaFit
 from mehvar.analytics.periods import Calendar
 from mehvar.analytics.pipeline import Options, predict
-from mehvar.analytics.summary import summarise
 from mehvar.analytics.transactions import CleaningReport, TransactionSpec, load_transactions
 
 __all__ = ["Snapshot", "clv_histogram", "compute_snapshot"]
@@ -77,7 +76,7 @@ def compute_snapshot(
     table = loaded.table
     summary = con.create_table(
         "mehvar_snapshot_summary",
-        summarise(table, freq=freq, observation_end=end),
+        loaded.summary(freq=freq),
         temp=True,
         overwrite=True,
     )

@@ -16,14 +16,14 @@ Units: ``D`` = 1 day, ``W`` = 7 days, ``M`` = 365.25 / 12 days; recency and T ar
 from __future__ import annotations
 
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 import ibis
 import ibis.expr.types as ir
 
 from mehvar.analytics.errors import InputError, gettext_noop
 
-__all__ = ["FREQ_DAYS", "freq_days", "summarise"]
+__all__ = ["FREQ_DAYS", "customer_totals", "freq_days", "summarise", "summary_from_totals"]
 
 FREQ_DAYS: Final[dict[str, float]] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
@@ -38,20 +38,33 @@ def freq_days(freq: str) -> float:
         ) from None
 
 
+def customer_totals(days: ir.Table, *, where: ir.BooleanValue | None = None) -> dict[str, Any]:
+    """The per-customer aggregates a summary is made of, over purchase days (``where``)."""
+    return {
+        "first_date": days.date.min(where=where),
+        "last_date": days.date.max(where=where),
+        "purchase_days": days.count(where=where),
+        "total_amount": days.amount.sum(where=where),
+        "first_amount": days.amount.argmin(days.date, where=where),
+        "total_cost": (
+            days.cost.sum(where=where) if "cost" in days.columns else ibis.null("float64")
+        ),
+    }
+
+
 def summarise(purchases: ir.Table, *, freq: str = "W", observation_end: date) -> ir.Table:
     """One row per customer who bought on or before ``observation_end`` (see the module doc)."""
-    days = freq_days(freq)
     end = ibis.date(observation_end)
     seen = purchases.filter(purchases.date <= end)
-    per_customer = seen.group_by("customer_id").aggregate(
-        first_date=seen.date.min(),
-        last_date=seen.date.max(),
-        purchase_days=seen.count(),
-        total_amount=seen.amount.sum(),
-        first_amount=seen.amount.argmin(seen.date),
-        total_cost=seen.cost.sum(),
-    )
-    c = per_customer
+    totals = seen.group_by("customer_id").aggregate(**customer_totals(seen))
+    return summary_from_totals(totals, freq=freq, observation_end=observation_end)
+
+
+def summary_from_totals(totals: ir.Table, *, freq: str, observation_end: date) -> ir.Table:
+    """The summary columns from :func:`customer_totals` (customers without a day are left out)."""
+    days = freq_days(freq)
+    end = ibis.date(observation_end)
+    c = totals.filter(totals.purchase_days > 0, totals.customer_id.notnull())
     frequency = (c.purchase_days - 1).cast("int64")
     return c.select(
         customer_id=c.customer_id,

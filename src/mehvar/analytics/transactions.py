@@ -40,6 +40,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from mehvar.analytics.errors import InputError, gettext_noop
 from mehvar.analytics.io import read_table
+from mehvar.analytics.summary import summarise
 from mehvar.core.jalali import InvalidDate, parse_date
 
 __all__ = [
@@ -194,6 +195,12 @@ class Purchases:
     observation_end: date
     con: DuckDBBackend
 
+    def summary(self, *, freq: str = "W", observation_end: date | None = None) -> ir.Table:
+        """The customer-base summary at ``observation_end`` (default: the one cleaned for)."""
+        return summarise(
+            self.table, freq=freq, observation_end=observation_end or self.observation_end
+        )
+
 
 def load_transactions(
     source: Any,
@@ -282,21 +289,28 @@ def _clean_days(
     grouped = _materialise(
         con, rows.group_by(customer_id=rows.customer_id, date=rows.date).aggregate(**aggregates)
     )
-    g = grouped
-    keyed = g.customer_id.notnull() & g.date.notnull()
-    present = keyed & (g.date <= ibis.date(today)) & (g.kept_lines > 0)
-    purchase = present & _is_purchase(g)
+    keyed = grouped.customer_id.notnull() & grouped.date.notnull()
+    present = keyed & (grouped.date <= ibis.date(today)) & (grouped.kept_lines > 0)
+    # Each rule's condition once, as a column: written inside every FILTER clause, DuckDB
+    # would evaluate it once per aggregate.
+    g = grouped.mutate(
+        keyed=keyed,
+        present=present,
+        purchase=present & _is_purchase(grouped),
+        future_day=keyed & (grouped.date > ibis.date(today)),
+    )
+    purchase = g.purchase
     totals = _one_row(
         g.aggregate(
             rows_read=g.lines.sum(),
             missing_customer=g.lines.sum(where=g.customer_id.isnull()),
             bad_date=g.lines.sum(where=g.customer_id.notnull() & g.date.isnull()),
-            bad_amount=(g.lines - g.valued).sum(where=keyed),
-            cancelled=g.cancelled_lines.sum(where=keyed),
-            future=g.kept_lines.sum(where=keyed & (g.date > ibis.date(today))),
-            present_rows=g.kept_lines.sum(where=present),
+            bad_amount=(g.lines - g.valued).sum(where=g.keyed),
+            cancelled=g.cancelled_lines.sum(where=g.keyed),
+            future=g.kept_lines.sum(where=g.future_day),
+            present_rows=g.kept_lines.sum(where=g.present),
             returns_netted=g.negative_lines.sum(where=purchase),
-            non_positive=g.kept_lines.sum(where=present & ~_is_purchase(g)),
+            non_positive=g.kept_lines.sum(where=g.present & ~purchase),
             transactions=g.count(where=purchase),
             **_span_aggregates(g, observation_end, purchase, g.kept_lines),
         )
