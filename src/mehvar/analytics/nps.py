@@ -132,7 +132,9 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, flo
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At p = 0 or 1 the bound is exactly 0 or 1 in theory; rounding must not put the estimate
+    # itself outside its own interval.
+    return max(0.0, min(centre - half, p)), min(1.0, max(centre + half, p))
 
 
 def csat(scores: Sequence[int], *, scale: int = 5, satisfied_from: int = 4) -> ScoreResult:
