@@ -229,31 +229,11 @@ def test_bad_input_is_a_clear_error_in_persian_and_english(
         )
     few = tmp_path / "few.csv"
     few.write_text("c,d,a\nx,2024-01-01,1\ny,2024-01-02,2\n", encoding="utf-8")
+    args = ["clv", "--transactions", str(few), "--customer-col", "c", "--date-col", "d"]
     with pytest.raises(CommandError, match="Too few repeat buyers"):
-        _run(
-            "clv",
-            "--transactions",
-            str(few),
-            "--customer-col",
-            "c",
-            "--date-col",
-            "d",
-            "--amount-col",
-            "a",
-        )
+        _run(*args, "--amount-col", "a")
     with pytest.raises(CommandError) as persian:
-        _run(
-            "clv",
-            "--transactions",
-            str(few),
-            "--customer-col",
-            "c",
-            "--date-col",
-            "d",
-            "--amount-col",
-            "a",
-            lang="fa",
-        )
+        _run(*args, "--amount-col", "a", lang="fa")
     assert "خرید" in str(persian.value)
 
 
