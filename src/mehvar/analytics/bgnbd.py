@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, gammaln, hyp2f1, psi
 
 from mehvar.analytics.errors import FitError, InputError, gettext_noop
-from mehvar.analytics.numeric import dot
+from mehvar.analytics.numeric import dot, factorize
 
 __all__ = [
     "MIN_CUSTOMERS",
@@ -115,16 +115,16 @@ class _Compressed:
 
 
 def _compress(x: Array, tx: Array, age: Array, weights: Array) -> _Compressed:
-    distinct_x, inverse = np.unique(x, return_inverse=True)
+    distinct_x, inverse = factorize(x)
     weight_x = np.bincount(inverse, weights=weights).astype(np.float64)
     zero = x == 0
-    zero_T, zero_inverse = np.unique(age[zero], return_inverse=True)
+    zero_T, zero_inverse = factorize(age[zero])
     weight_zero = np.bincount(zero_inverse, weights=weights[zero], minlength=len(zero_T))
     repeat = ~zero
     x_r, w_r = x[repeat], weights[repeat]
-    values_T, index_T = np.unique(age[repeat], return_inverse=True)
-    values_tx, index_tx = np.unique(tx[repeat], return_inverse=True)
-    values_x, index_x = np.unique(x_r, return_inverse=True)
+    values_T, index_T = factorize(age[repeat])
+    values_tx, index_tx = factorize(tx[repeat])
+    values_x, index_x = factorize(x_r)
     return _Compressed(
         distinct_x=distinct_x,
         weight_x=weight_x,
@@ -330,9 +330,13 @@ def forecast(
     if any(t < 0 for t in horizons):
         raise InputError(gettext_noop("The prediction horizon must not be negative."))
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    # One sortable key per (x, T) pair: a complex number sorts by real, then imaginary part.
-    pairs, inverse = np.unique(x + 1j * age, return_inverse=True)
-    ux, uT = pairs.real, pairs.imag
+    # Each (x, T) pair as one whole number: the index of x times the number of distinct T,
+    # plus the index of T; its distinct values are the pairs that occur.
+    values_x, index_x = factorize(x)
+    values_T, index_T = factorize(age)
+    codes, inverse = factorize((index_x * len(values_T) + index_T).astype(np.float64))
+    pair = codes.astype(np.intp)
+    ux, uT = values_x[pair // len(values_T)], values_T[pair % len(values_T)]
     alive = expit(-_log_odds_dead(params, x, tx, age))
     A, B, C = r + ux, b + ux, a + b + ux - 1.0
     scale = (a + b + ux - 1.0) / (a - 1.0)

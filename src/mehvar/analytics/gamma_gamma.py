@@ -18,7 +18,7 @@ from scipy.optimize import minimize
 from scipy.special import gammaln, psi
 
 from mehvar.analytics.errors import FitError, InputError, gettext_noop
-from mehvar.analytics.numeric import dot
+from mehvar.analytics.numeric import dot, factorize
 
 __all__ = [
     "MIN_REPEAT_BUYERS",
@@ -64,7 +64,8 @@ class _Data:
 
 
 def _prepare(x: Array, m: Array) -> _Data:
-    values_x, counts = np.unique(x, return_counts=True)
+    values_x, index = factorize(x)
+    counts = np.bincount(index, minlength=len(values_x))
     log_m = np.log(m)
     return _Data(
         values_x=values_x,
