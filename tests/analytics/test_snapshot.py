@@ -31,6 +31,11 @@ def test_snapshot_of_cdnow(cdnow: Purchases, cdnow_end: date) -> None:
     assert sum(customers["is_top"].to_pylist()) == math.ceil(0.2 * 2357)
     assert sum(c for _, _, c in snapshot.clv_histogram) == 2357
     assert snapshot.cohorts.cohorts[0].label == "1997-01"
+    # The model checked on the last quarter: fitted up to 1997-07-01, compared with 91 days.
+    assert snapshot.holdout is not None
+    assert snapshot.holdout.calibration_end == date(1997, 7, 1)
+    assert snapshot.holdout.actual_total > 0
+    assert snapshot.holdout.predicted_total > 0
     # The app hands over purchase days, so every row it gives is read and none is dropped.
     assert snapshot.cleaning.rows_read == purchases.num_rows == cdnow.report.transactions
 
@@ -49,6 +54,9 @@ def test_a_young_shop_gets_scores_but_no_model() -> None:
     assert snapshot.fit_error is not None
     assert "repeat buyers" in snapshot.fit_error
     assert snapshot.bgnbd is None
+    assert snapshot.fit_error_template is not None
+    assert snapshot.fit_error_template % snapshot.fit_error_params == snapshot.fit_error
+    assert snapshot.holdout is None
     customers = snapshot.customers.to_pylist()
     assert [c["revenue_rank"] for c in customers] == [2, 1, 3]
     assert all(c["clv"] is None and c["p_alive"] is None for c in customers)

@@ -9,8 +9,9 @@ not stop the snapshot: the model columns are left empty and ``fit_error`` says w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -22,9 +23,15 @@ from mehvar.analytics.bgnbd import BGNBDFit
 from mehvar.analytics.engine import connect
 from mehvar.analytics.errors import FitError
 from mehvar.analytics.gamma_gamma import GammaGammaFit
+from mehvar.analytics.holdout import HoldoutResult, calibrate_and_compare
 from mehvar.analytics.periods import Calendar
 from mehvar.analytics.pipeline import Options, predict
-from mehvar.analytics.transactions import CleaningReport, TransactionSpec, load_transactions
+from mehvar.analytics.transactions import (
+    CleaningReport,
+    Purchases,
+    TransactionSpec,
+    load_transactions,
+)
 
 __all__ = ["Snapshot", "clv_histogram", "compute_snapshot"]
 
@@ -43,6 +50,12 @@ class Snapshot:
     rfm_grid: list[rfm.GridCell]
     clv_histogram: list[tuple[float, float, int]]
     cleaning: CleaningReport
+    # The fit problem as a msgid and its parameters, for the app to show in the reader's language.
+    fit_error_template: str | None = None
+    fit_error_params: dict[str, Any] = field(default_factory=dict)
+    # How far to trust the model here: fitted without the last ``holdout_days``, then compared
+    # with what the customers did in them. None when the history is too short or the fit fails.
+    holdout: HoldoutResult | None = None
 
 
 def compute_snapshot(
@@ -56,6 +69,7 @@ def compute_snapshot(
     p_alive_threshold: float = 0.5,
     calendar: Calendar = "jalali",
     top_share: float = 0.2,
+    holdout_days: int = 91,
     today: date | None = None,
     con: DuckDBBackend | None = None,
 ) -> Snapshot:
@@ -117,6 +131,7 @@ def compute_snapshot(
         p_alive_threshold=p_alive_threshold,
     )
     fit_error: str | None = None
+    fit_problem: FitError | None = None
     bg: BGNBDFit | None = None
     gg: GammaGammaFit | None = None
     n = customers.num_rows
@@ -124,7 +139,7 @@ def compute_snapshot(
     try:
         predictions = predict(customers, options)
     except FitError as error:
-        fit_error = str(error)
+        fit_error, fit_problem = str(error), error
     else:
         bg, gg = predictions.bgnbd, predictions.gamma_gamma
         alive, expected, value = (
@@ -153,7 +168,27 @@ def compute_snapshot(
         rfm_grid=rfm.rfm_grid(scored),
         clv_histogram=clv_histogram(value),
         cleaning=loaded.report,
+        fit_error_template=fit_problem.template if fit_problem else None,
+        fit_error_params=dict(fit_problem.params) if fit_problem else {},
+        holdout=None if fit_problem else _holdout(loaded, freq=freq, days=holdout_days),
     )
+
+
+def _holdout(loaded: Purchases, *, freq: str, days: int) -> HoldoutResult | None:
+    """The model checked on the last ``days``, when there is at least twice that history."""
+    first = loaded.report.first_date
+    end = loaded.observation_end
+    if days <= 0 or first is None or (end - first).days < 2 * days:
+        return None
+    try:
+        return calibrate_and_compare(
+            loaded.table,
+            calibration_end=end - timedelta(days=days),
+            observation_end=end,
+            freq=freq,
+        )
+    except FitError:
+        return None
 
 
 def clv_histogram(values: np.ndarray, *, bins: int = 20) -> list[tuple[float, float, int]]:
