@@ -15,7 +15,7 @@ from mehvar.insights.services import analytics_recompute
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "analytics-dashboard.png"
-CHARTS = ("chart-pareto", "chart-clv", "chart-churn")
+CHARTS = ("chart-pareto", "chart-clv", "chart-churn", "chart-holdout")
 LATIN_DIGIT = re.compile(r"[0-9]")
 
 # Counts the canvas pixels that are not blank: a chart that drew nothing has none.
@@ -33,6 +33,7 @@ def test_the_dashboard_draws_the_demo_company(live_server: Any, browser: Any) ->
     run = analytics_recompute(trigger=RunTrigger.DEMO)
     assert run.status == RunStatus.SUCCEEDED
     assert run.fit_error == "", "the demo company has enough repeat buyers for the model"
+    assert run.parsed_results.holdout is not None, "two years: the model is checked on 13 weeks"
     manager = next(login for login in DEMO_STAFF if login.role == "manager")
 
     page = browser.new_page(locale="fa-IR", viewport={"width": 1366, "height": 900})
@@ -72,6 +73,9 @@ def test_the_dashboard_draws_the_demo_company(live_server: Any, browser: Any) ->
         text = page.locator(kpi).inner_text()
         assert text.strip() not in {"", "—"}, kpi
         assert not LATIN_DIGIT.search(text), f"{kpi}: {text}"
+    sentence = page.locator("#holdout-sentence").inner_text()
+    assert sentence.startswith("مدل با خریدهای تا ")
+    assert not LATIN_DIGIT.search(sentence), sentence
     months = page.locator("#cohort-table tbody th").all_inner_texts()
     assert all(not LATIN_DIGIT.search(m) and m.split()[0] in _JALALI for m in months)
 

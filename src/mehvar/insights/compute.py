@@ -9,9 +9,10 @@ per-customer table with the run-level figures as a validated
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
@@ -21,13 +22,17 @@ from mehvar.analytics.churn import ChurnResult
 from mehvar.analytics.cohorts import CohortResult
 from mehvar.analytics.engine import connect
 from mehvar.analytics.gamma_gamma import GammaGammaFit
+from mehvar.analytics.holdout import HoldoutResult
 from mehvar.analytics.pareto import ParetoResult
 from mehvar.analytics.snapshot import Snapshot, compute_snapshot
 from mehvar.analytics.transactions import CleaningReport
 from mehvar.insights.schemas import (
     ChurnPoint,
     CohortRow,
+    FrequencyRow,
     HistogramBin,
+    HoldoutCheck,
+    HoldoutMissing,
     ModelFit,
     ParetoSummary,
     RfmCell,
@@ -38,17 +43,20 @@ from mehvar.insights.schemas import (
 __all__ = ["OPTIONS", "Outcome", "compute", "customer_days"]
 
 # Every recompute: a weekly time axis, CLV over the next 52 weeks (a year), "lost" after 180
-# days without a purchase, Jalali months for churn and cohorts.
+# days without a purchase, Jalali months for churn and cohorts; the model is checked on the last
+# 13 weeks (when there are at least twice as many days of history).
 FREQ: Final = "W"
 HORIZON: Final = 52
 INACTIVE_DAYS: Final = 180
 CALENDAR: Final = "jalali"
+HOLDOUT_DAYS: Final = 91
 OPTIONS: Final[dict[str, int | float | str]] = {
     "freq": FREQ,
     "horizon": HORIZON,
     "discount_rate": 0.0,
     "inactive_days": INACTIVE_DAYS,
     "calendar": CALENDAR,
+    "holdout_days": HOLDOUT_DAYS,
 }
 
 
@@ -83,6 +91,7 @@ def compute(orders: pa.Table, *, observation_end: date, today: date) -> Outcome:
             horizon=HORIZON,
             inactive_days=INACTIVE_DAYS,
             calendar=CALENDAR,
+            holdout_days=HOLDOUT_DAYS,
             today=today,
             con=con,
         )
@@ -169,8 +178,69 @@ def _rials(value: float) -> int:
     return round(value) if math.isfinite(value) else 0
 
 
+def _finite(result: HoldoutResult) -> bool:
+    numbers = [result.predicted_total, result.mae, result.rmse]
+    numbers += [bucket.mean_predicted for bucket in result.by_frequency]
+    return all(math.isfinite(number) for number in numbers)
+
+
+def _holdout(result: HoldoutResult | None) -> HoldoutCheck | None:
+    """The check as stored; None when the refitted model predicts nothing usable.
+
+    On a small, very regular base the calibration fit can run off to a degenerate optimum
+    (r and alpha in the millions) whose predictions are NaN: that is a fit that failed.
+    """
+    if result is None or not _finite(result):
+        return None
+    return HoldoutCheck(
+        calibration_end=result.calibration_end,
+        observation_end=result.observation_end,
+        holdout_periods=float(result.holdout_periods),
+        customers=int(result.customers),
+        predicted_total=float(result.predicted_total),
+        actual_total=int(result.actual_total),
+        total_error_pct=result.total_error_pct,
+        mae=float(result.mae),
+        rmse=float(result.rmse),
+        by_frequency=[
+            FrequencyRow(
+                frequency=bucket.frequency,
+                customers=bucket.customers,
+                mean_predicted=bucket.mean_predicted,
+                mean_actual=bucket.mean_actual,
+            )
+            for bucket in result.by_frequency
+        ],
+        params={name: float(value) for name, value in asdict(result.fit.params).items()},
+    )
+
+
+def _holdout_missing(snapshot: Snapshot, check: HoldoutCheck | None) -> HoldoutMissing | None:
+    """Why there is no holdout check: the library's own test of the history, or a failed fit."""
+    if check is not None:
+        return None
+    first = snapshot.cleaning.first_date
+    if first is None or (snapshot.observation_end - first).days < 2 * HOLDOUT_DAYS:
+        return "short_history"
+    return "no_fit"
+
+
+def _param(value: Any) -> int | float | str:
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return str(value)
+
+
+def _params(params: dict[str, Any]) -> dict[str, int | float | str]:
+    """The fit problem's parameters as JSON keeps them (numbers stay numbers for ``%d``)."""
+    return {key: _param(value) for key, value in params.items()}
+
+
 def results_of(snapshot: Snapshot, *, orders: int) -> RunResults:
     churn, last = _churn(snapshot.churn)
+    check = _holdout(snapshot.holdout)
     return RunResults(
         bgnbd=_fit(snapshot.bgnbd),
         gamma_gamma=_fit(snapshot.gamma_gamma),
@@ -198,4 +268,8 @@ def results_of(snapshot: Snapshot, *, orders: int) -> RunResults:
         clv_median=_median(snapshot.customers["clv"]),
         cleaning=_cleaning(snapshot.cleaning, orders=orders),
         options=dict(OPTIONS),
+        holdout=check,
+        holdout_missing=_holdout_missing(snapshot, check),
+        fit_error_template=snapshot.fit_error_template,
+        fit_error_params=_params(snapshot.fit_error_params),
     )

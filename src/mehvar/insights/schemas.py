@@ -8,6 +8,7 @@ here; pages turn them into Jalali labels in the viewer's language.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,6 +72,41 @@ class HistogramBin(_Frozen):
     customers: int
 
 
+class FrequencyRow(_Frozen):
+    """Customers with the same repeat purchases in calibration ("0", "1" … "7+")."""
+
+    frequency: str
+    customers: int
+    mean_predicted: float
+    mean_actual: float
+
+
+class HoldoutCheck(_Frozen):
+    """The purchase model refitted without the last days, compared with what customers did.
+
+    Only customers who had bought by ``calibration_end`` are counted; "actual" is their purchase
+    days in (calibration_end, observation_end], every one of them a repeat purchase.
+    """
+
+    calibration_end: date
+    observation_end: date
+    holdout_periods: float = Field(ge=0, description="length of the holdout, in weeks")
+    customers: int = Field(ge=0)
+    predicted_total: float
+    actual_total: int = Field(ge=0)
+    total_error_pct: float | None = Field(
+        None, description="(predicted - actual) / actual x 100; None when nobody bought"
+    )
+    mae: float = Field(ge=0, description="mean absolute error per customer, in purchases")
+    rmse: float = Field(ge=0)
+    by_frequency: list[FrequencyRow] = []
+    params: dict[str, float] = {}  # the refitted BG/NBD parameters
+
+
+# Why a run has no holdout check: too little history, or the model could not be fitted.
+HoldoutMissing = Literal["short_history", "no_fit"]
+
+
 class RunResults(_Frozen):
     bgnbd: ModelFit | None = None
     gamma_gamma: ModelFit | None = None
@@ -86,3 +122,10 @@ class RunResults(_Frozen):
     cleaning: dict[str, int | float | str | None] = {}
     # The options the run used (frequency unit, CLV horizon …), for the page's footnote.
     options: dict[str, int | float | str] = {}
+    # The model checked on the last ``options["holdout_days"]`` (runs before it have neither).
+    holdout: HoldoutCheck | None = None
+    holdout_missing: HoldoutMissing | None = None
+    # The fit problem as the library's msgid and its parameters, translated on the page
+    # (``AnalyticsRun.fit_error`` keeps the English sentence for the admin).
+    fit_error_template: str | None = None
+    fit_error_params: dict[str, int | float | str] = {}

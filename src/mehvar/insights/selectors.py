@@ -19,7 +19,7 @@ from mehvar.analytics.transactions import RULES as CLEANING_RULES
 from mehvar.core.jalali import JALALI_MONTHS_FA, format_jalali, to_jalali
 from mehvar.core.persian import to_persian_digits
 from mehvar.insights.models import STALE_AFTER, AnalyticsRun, CustomerScore, RunStatus, Segment
-from mehvar.insights.schemas import ChurnPoint, HistogramBin, RunResults
+from mehvar.insights.schemas import ChurnPoint, HistogramBin, HoldoutCheck, RunResults
 from mehvar.insights.segments import segment_text
 
 JALALI_MONTHS_EN: Final = [
@@ -130,6 +130,27 @@ class HeatCell:
 
 
 @dataclass(frozen=True)
+class FrequencyLine:
+    """One group of the holdout check, every figure already text in the page's digits."""
+
+    label: str  # repeat purchases in calibration: "۰" … "۷+"
+    customers: str
+    predicted: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class HoldoutView:
+    """The "how far to trust the model" card: one sentence, the error, the table of groups."""
+
+    sentence: str
+    mae: str
+    customers: str
+    caption: str  # what the chart shows, for its canvas and its table
+    rows: list[FrequencyLine]
+
+
+@dataclass(frozen=True)
 class Dashboard:
     run: AnalyticsRun
     results: RunResults
@@ -141,6 +162,12 @@ class Dashboard:
     churn_last_label: str
     charts: dict[str, Any]
     cleaning_lines: list[str]
+    # Why the purchase model could not be fitted, in the viewer's language when the run kept
+    # the library's msgid (older runs have only the English sentence: ``translated`` is False).
+    fit_problem: str = ""
+    fit_problem_translated: bool = False
+    holdout: HoldoutView | None = None
+    holdout_note: str = ""  # why there is no holdout check, when there is none
 
 
 def _segments(results: RunResults) -> list[SegmentLine]:
@@ -229,6 +256,146 @@ def _cohort_rows(
     return rows, periods
 
 
+def _grouped(value: int) -> str:
+    """A whole number with thousands separators in the page's digits: "۱٬۲۳۴" / "1,234"."""
+    text = f"{value:,}"
+    return to_persian_digits(text.replace(",", "٬")) if _persian() else text
+
+
+def _fraction(value: float, places: int) -> str:
+    text = f"{value:.{places}f}"
+    return to_persian_digits(text.replace(".", "٫")) if _persian() else text
+
+
+def _weeks(periods: float) -> str:
+    """13.0 weeks → "13" (the holdout is 91 days); a fractional length keeps one decimal."""
+    if abs(periods - round(periods)) < 0.05:
+        return _digits(str(round(periods)))
+    return _fraction(periods, 1)
+
+
+def _long_day(day: date) -> str:
+    """A date inside a sentence: "۲۹ اسفند ۱۴۰۲" on Persian pages (reads better than ۱۴۰۲/۱۲/۲۹).
+
+    English pages show ISO dates, as the rest of the dashboard does.
+    """
+    if not _persian():
+        return day.isoformat()
+    year, month, day_of_month = to_jalali(day)
+    month_name = JALALI_MONTHS_FA[month - 1]
+    return f"{to_persian_digits(day_of_month)} {month_name} {to_persian_digits(year)}"
+
+
+def _frequency_label(code: str) -> str:
+    """The holdout group "0" … "7+": "7+" would read as "+7" on a right-to-left page."""
+    if code.endswith("+"):
+        # Translators: the group of customers with this many repeat purchases or more ("7+").
+        return _("%(n)s+") % {"n": _digits(code[:-1])}
+    return _digits(code)
+
+
+def _holdout_sentence(check: HoldoutCheck) -> str:
+    values = {
+        "day": _long_day(check.calibration_end),
+        "predicted": _grouped(round(check.predicted_total)),
+        "weeks": _weeks(check.holdout_periods),
+        "actual": _grouped(check.actual_total),
+    }
+    error = check.total_error_pct
+    if error is None:
+        return (
+            _(
+                "Fitted on purchases up to %(day)s, the model expected %(predicted)s repeat "
+                "purchases in the following %(weeks)s weeks; customers made none."
+            )
+            % values
+        )
+    values["error"] = _fraction(abs(error), 1) + ("٪" if _persian() else "%")
+    if error >= 0:
+        template = _(
+            "Fitted on purchases up to %(day)s, the model expected %(predicted)s repeat "
+            "purchases in the following %(weeks)s weeks; customers made %(actual)s (error "
+            "%(error)s, too high)."
+        )
+    else:
+        template = _(
+            "Fitted on purchases up to %(day)s, the model expected %(predicted)s repeat "
+            "purchases in the following %(weeks)s weeks; customers made %(actual)s (error "
+            "%(error)s, too low)."
+        )
+    return template % values
+
+
+def _holdout(results: RunResults) -> HoldoutView | None:
+    check = results.holdout
+    if check is None:
+        return None
+    weeks = _weeks(check.holdout_periods)
+    return HoldoutView(
+        sentence=_holdout_sentence(check),
+        mae=_fraction(check.mae, 2),
+        customers=_grouped(check.customers),
+        caption=_(
+            "Average purchases per customer in the %(weeks)s weeks after %(day)s, predicted and "
+            "actual, for customers grouped by how many times they had bought again before."
+        )
+        % {"weeks": weeks, "day": _long_day(check.calibration_end)},
+        rows=[
+            FrequencyLine(
+                label=_frequency_label(row.frequency),
+                customers=_grouped(row.customers),
+                predicted=_fraction(row.mean_predicted, 2),
+                actual=_fraction(row.mean_actual, 2),
+            )
+            for row in check.by_frequency
+        ],
+    )
+
+
+def _holdout_note(run: AnalyticsRun, results: RunResults) -> str:
+    """Why the run has no holdout check (empty when it has one)."""
+    if results.holdout is not None:
+        return ""
+    days = results.options.get("holdout_days")
+    held = days if isinstance(days, int) else 91
+    if results.holdout_missing == "short_history":
+        first = results.cleaning.get("first_date")
+        covered = (
+            (run.observation_end - date.fromisoformat(first)).days
+            if isinstance(first, str) and run.observation_end is not None
+            else 0
+        )
+        return _(
+            "Not checked yet: the check holds back the last %(held)s days, so it needs at least "
+            "%(needed)s days of purchases; these data cover %(covered)s days."
+        ) % {
+            "held": _digits(str(held)),
+            "needed": _digits(str(2 * held)),
+            "covered": _digits(str(max(covered, 0))),
+        }
+    if results.holdout_missing == "no_fit":
+        if results.bgnbd is None:
+            return _("Not checked: the purchase model could not be fitted to these data.")
+        return _(
+            "Not checked: the purchase model could not be fitted to the purchases before the "
+            "last %(held)s days."
+        ) % {"held": _digits(str(held))}
+    return _("This run did not check the model; the next recompute will.")
+
+
+def _fit_problem(run: AnalyticsRun, results: RunResults) -> tuple[str, bool]:
+    """The fit problem in the viewer's language, or the stored English sentence (old runs)."""
+    template = results.fit_error_template
+    if template:
+        try:
+            text = _(template) % results.fit_error_params
+        except (KeyError, TypeError, ValueError):
+            text = ""
+        if text:
+            return _digits(text), True
+    return run.fit_error, False
+
+
 def _histogram_labels(bins: list[HistogramBin]) -> list[str]:
     return [compact_range(b.low, b.high) for b in bins]
 
@@ -269,6 +436,22 @@ def _charts(results: RunResults) -> dict[str, Any]:
             "x_title": _("Month"),
             "y_title": _("Customers lost in the month (%)"),
         },
+        "holdout": _holdout_chart(results.holdout),
+    }
+
+
+def _holdout_chart(check: HoldoutCheck | None) -> dict[str, Any]:
+    rows = check.by_frequency if check else []
+    weeks = _weeks(check.holdout_periods) if check else ""
+    return {
+        "labels": [_frequency_label(row.frequency) for row in rows],
+        "predicted": [round(row.mean_predicted, 3) for row in rows],
+        "actual": [round(row.mean_actual, 3) for row in rows],
+        "customers": [row.customers for row in rows],
+        "predicted_label": _("Expected by the model"),
+        "actual_label": _("Actual"),
+        "x_title": _("Repeat purchases before the check"),
+        "y_title": _("Purchases per customer in %(weeks)s weeks") % {"weeks": weeks},
     }
 
 
@@ -323,6 +506,7 @@ def dashboard(run: AnalyticsRun) -> Dashboard:
     results = run.parsed_results
     cohort_rows, cohort_periods = _cohort_rows(results)
     last = results.churn_last_complete
+    fit_problem, translated = _fit_problem(run, results)
     return Dashboard(
         run=run,
         results=results,
@@ -334,4 +518,8 @@ def dashboard(run: AnalyticsRun) -> Dashboard:
         churn_last_label=month_label(last.start) if last else "",
         charts=_charts(results),
         cleaning_lines=_cleaning_lines(results),
+        fit_problem=fit_problem,
+        fit_problem_translated=translated,
+        holdout=_holdout(results),
+        holdout_note=_holdout_note(run, results),
     )

@@ -171,6 +171,52 @@
       );
     }
 
+    // The classic calibration/holdout chart: customers grouped by their repeat purchases
+    // before the check, the model's mean prediction for the held-out weeks beside the truth.
+    var holdout = document.getElementById("chart-holdout");
+    if (holdout && data.holdout && data.holdout.labels.length) {
+      var two = numberFormat(data.lang, 2);
+      charts.push(
+        new Chart(holdout, {
+          type: "bar",
+          data: {
+            labels: data.holdout.labels,
+            datasets: [
+              {
+                label: data.holdout.predicted_label,
+                data: data.holdout.predicted,
+                backgroundColor: "rgba(13, 110, 253, 0.75)",
+              },
+              {
+                label: data.holdout.actual_label,
+                data: data.holdout.actual,
+                backgroundColor: "rgba(253, 126, 20, 0.75)",
+              },
+            ],
+          },
+          options: {
+            plugins: {
+              legend: { position: "bottom" },
+              tooltip: {
+                callbacks: {
+                  label: function (ctx) {
+                    return ctx.dataset.label + ": " + two.format(ctx.parsed.y);
+                  },
+                },
+              },
+            },
+            scales: {
+              // An own ticks object: a category axis with callback undefined shows indexes.
+              x: axis(data.holdout.x_title, undefined, { ticks: {} }),
+              y: axis(data.holdout.y_title, function (value) {
+                return one.format(value);
+              }, { beginAtZero: true }),
+            },
+          },
+        })
+      );
+    }
+
     root.dataset.chartsReady = "true";
     root.dataset.charts = String(charts.length);
   }
