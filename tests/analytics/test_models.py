@@ -189,3 +189,21 @@ def test_clv_discounting_and_errors() -> None:
     )
     with pytest.raises(InputError):
         customer_lifetime_value(bg, gg, x, tx, T, m, horizon=0)
+
+
+def test_a_degenerate_fit_is_a_fit_error_not_nan() -> None:
+    # Everyone buys every week like clockwork: the Gamma mixture of rates collapses (r, α → ∞)
+    # and the hypergeometric term overflows; the forecast must say so instead of returning NaN.
+    from mehvar.analytics.clv import customer_forecast
+    from mehvar.analytics.gamma_gamma import GammaGammaParams
+
+    rng = np.random.default_rng(5)
+    n = 400
+    T = rng.integers(30, 60, n).astype(float)
+    x = T - 1
+    tx = T - 1
+    params = BGNBDParams(r=2.9e6, alpha=3.7e7 / 12, a=0.5, b=1e6)
+    with pytest.raises(FitError, match="degenerate"):
+        customer_forecast(
+            params, GammaGammaParams(p=2, q=3, v=10), x, tx, T, np.full(n, 10.0), horizon=13
+        )

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from mehvar.analytics.bgnbd import BGNBDParams, forecast
-from mehvar.analytics.errors import InputError, gettext_noop
+from mehvar.analytics.errors import DEGENERATE_FIT, FitError, InputError, gettext_noop
 from mehvar.analytics.gamma_gamma import GammaGammaParams, expected_average_value
 
 __all__ = [
@@ -80,6 +80,8 @@ def customer_forecast(
     wanted = horizon if expected_horizon is None else expected_horizon
     alive, cumulative = forecast(bg, [*ends, wanted], frequency, recency, T)
     expected = cumulative.pop()
+    if not (np.isfinite(expected).all() and np.isfinite(alive).all()):
+        raise FitError(DEGENERATE_FIT)
     value = expected_average_value(gg, frequency, monetary_value)
     total = np.zeros_like(value)
     previous = np.zeros_like(value)

@@ -30,3 +30,10 @@ class InputError(AnalyticsError):
 
 class FitError(AnalyticsError):
     """The data cannot support a model fit (too few customers or repeat buyers, no optimum)."""
+
+
+DEGENERATE_FIT = gettext_noop(
+    "The purchase model's fit is degenerate on this data (its parameters ran to extreme "
+    "values, usually because customers buy too regularly for a mixture of buying rates), so "
+    "it cannot predict; segments and Pareto ranks are still valid."
+)

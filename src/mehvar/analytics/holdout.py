@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from mehvar.analytics.bgnbd import BGNBDFit, conditional_expected_purchases, fit_bgnbd
-from mehvar.analytics.errors import InputError, gettext_noop
+from mehvar.analytics.errors import DEGENERATE_FIT, FitError, InputError, gettext_noop
 from mehvar.analytics.summary import freq_days, summarise
 
 __all__ = ["FrequencyBucket", "HoldoutResult", "calibrate_and_compare"]
@@ -88,6 +88,8 @@ def calibrate_and_compare(
     fit = fit_bgnbd(x, tx, age)
     horizon = (observation_end - calibration_end).days / freq_days(freq)
     predicted = conditional_expected_purchases(fit.params, horizon, x, tx, age)
+    if not np.isfinite(predicted).all():
+        raise FitError(DEGENERATE_FIT)
     errors = predicted - observed
     actual_total = int(observed.sum())
     predicted_total = float(predicted.sum())
