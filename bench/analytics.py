@@ -336,14 +336,20 @@ def run_mehvar(csv_path: Path, work: Path, threads: int) -> dict[str, Any]:
             csv_path, spec, con=con, observation_end=OBSERVATION_END
         )
     with stages.time("summary"):
-        expr = loaded.summary(freq="W", observation_end=OBSERVATION_END)
-        table = expr.to_pyarrow()
+        # Kept in the engine for RFM, and as NumPy arrays for the fits.
+        summary_table = con.create_table(
+            "bench_summary", loaded.summary(freq="W", observation_end=OBSERVATION_END)
+        )
+        table = summary_table.to_pyarrow()
         f, r, t, m = (
             table.column(name).to_numpy()
             for name in ("frequency", "recency", "T", "monetary_value")
         )
     with stages.time("RFM"):
-        scored = rfm.score_rfm(con.create_table("bench_summary", table)).to_pyarrow()
+        scores = rfm.score_rfm(summary_table)
+        scored = scores.select(
+            "customer_id", "r_score", "f_score", "m_score", "segment"
+        ).to_pyarrow()
     with stages.time("BG/NBD fit"):
         bg = bgnbd.fit_bgnbd(f, r, t)
     with stages.time("Gamma-Gamma fit"):
