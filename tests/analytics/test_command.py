@@ -264,3 +264,30 @@ def test_the_command_needs_no_database(cdnow_path: Path, tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert len(_csv_rows(out)) == 2357
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "extra", "message"),
+    [
+        ("", "empty.csv", [], "The file is empty"),
+        ("not parquet", "bad.parquet", [], "as Parquet"),
+        ("not a workbook", "bad.xlsx", [], "as an Excel workbook"),
+        ("c,d,a\nx,2024-01-01,1\n", "ok.csv", ["--horizon", "-5"], "horizon must be a positive"),
+        ("c,d,a\nx,2024-01-01,1\n", "ok.csv", ["--p-alive-threshold", "1.5"], "between 0 and 1"),
+        (
+            "c,d,a\nx,2024-01-01,1\n",
+            "ok.csv",
+            ["--observation-end", "2023-01-01"],
+            "before the first purchase",
+        ),
+        ("c,d,a\nx,2024-01-01,1\n", "ok.csv", ["--calendar", "jalali"], "is the calendar right"),
+    ],
+)
+def test_unusable_files_and_options_are_clear_errors(
+    tmp_path: Path, content: str, name: str, extra: list[str], message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    args = ["--customer-col", "c", "--date-col", "d", "--amount-col", "a", *extra]
+    with pytest.raises(CommandError, match=message):
+        _run("summary", "--transactions", str(path), *args)

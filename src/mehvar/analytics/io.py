@@ -41,9 +41,18 @@ def read_table(source: str | os.PathLike[str] | Any, con: DuckDBBackend) -> ibis
     path = Path(source)
     if not path.is_file():
         raise InputError(gettext_noop("File not found: %(path)s"), path=str(path))
+    if path.stat().st_size == 0:
+        raise InputError(gettext_noop("The file is empty: %(path)s"), path=path.name)
     suffix = path.suffix.lower()
     if suffix in _PARQUET_SUFFIXES:
-        return con.read_parquet(path)
+        try:
+            return con.read_parquet(path)
+        except Exception as error:  # DuckDB's errors for a broken file are untyped
+            raise InputError(
+                gettext_noop("Could not read %(path)s as Parquet: %(reason)s"),
+                path=path.name,
+                reason=str(error).splitlines()[0],
+            ) from error
     if suffix in _EXCEL_SUFFIXES:
         return con.create_table(_fresh_name(), _read_excel(path))
     if suffix in _CSV_SUFFIXES:

@@ -84,12 +84,33 @@ def run(what: str, options: Options) -> Outcome:
             what=what,
             choices=", ".join(ANALYSES),
         ) from None
+    _check(options)
     purchases = load(options)
     outcome = analysis(purchases, options)
     outcome.cleaning = purchases.report
     outcome.payload["cleaning"] = _cleaning_payload(purchases.report)
     outcome.payload["observation_end"] = purchases.observation_end.isoformat()
     return outcome
+
+
+def _check(options: Options) -> None:
+    """Options that cannot work are reported before a large file is read."""
+    if options.horizon <= 0:
+        raise InputError(gettext_noop("The horizon must be a positive number of periods."))
+    if options.discount_rate <= -1:
+        raise InputError(gettext_noop("The discount rate must be greater than -100%%."))
+    if not 0 < options.p_alive_threshold < 1:
+        raise InputError(gettext_noop("The P(alive) threshold must be between 0 and 1."))
+    cal, end = options.calibration_end, options.observation_end
+    if cal and end and cal >= end:
+        raise InputError(
+            gettext_noop(
+                "The calibration end (%(calibration)s) must be before the observation end "
+                "(%(observation)s)."
+            ),
+            calibration=cal.isoformat(),
+            observation=end.isoformat(),
+        )
 
 
 def _cleaning_payload(report: CleaningReport) -> dict[str, Any]:

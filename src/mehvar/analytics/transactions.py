@@ -233,7 +233,29 @@ def load_transactions(
     present_count = counts.pop("present_rows")
     if span["last"] is None:
         raise InputError(
-            gettext_noop("No usable purchase is left after cleaning %(rows)d rows."), rows=rows_read
+            gettext_noop(
+                "No usable purchase is left after cleaning %(rows)d rows: %(bad_date)d had no "
+                "valid date and %(future)d were dated after today (is the calendar right?), "
+                "%(bad_amount)d had no valid amount, %(missing)d no customer id."
+            ),
+            rows=rows_read,
+            bad_date=counts["bad_date"],
+            future=counts["future"],
+            bad_amount=counts["bad_amount"],
+            missing=counts["missing_customer"],
+        )
+    if (
+        observation_end is not None
+        and span["first"] is not None
+        and observation_end < span["first"]
+    ):
+        raise InputError(
+            gettext_noop(
+                "The observation end %(end)s is before the first purchase (%(first)s): "
+                "there is nothing to analyse."
+            ),
+            end=observation_end.isoformat(),
+            first=span["first"].isoformat(),
         )
     end = observation_end or span["last"]
     counts["after_observation_end"] = int(span["after"] or 0)
