@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import warnings
+from datetime import date
 from io import StringIO
 from pathlib import Path
 
@@ -291,3 +292,42 @@ def test_unusable_files_and_options_are_clear_errors(
     args = ["--customer-col", "c", "--date-col", "d", "--amount-col", "a", *extra]
     with pytest.raises(CommandError, match=message):
         _run("summary", "--transactions", str(path), *args)
+
+
+def test_jalali_copy_of_cdnow_gives_the_same_model(cdnow_path: Path, tmp_path: Path) -> None:
+    # The same purchases with Jalali dates in Persian digits, and the observation end given in
+    # Jalali too (1376/07/08 = 1997-09-30): the calendar is an input concern, the fit must not
+    # move.
+    import jdatetime
+
+    from mehvar.core.persian import to_persian_digits
+
+    lines = ["مشتری,تاریخ,مبلغ"]
+    for line in cdnow_path.read_text().split("\n"):
+        if line.strip():
+            customer, _, day, _, amount = line.split()
+            gregorian = date(int(day[:4]), int(day[4:6]), int(day[6:]))
+            jalali = jdatetime.date.fromgregorian(date=gregorian).strftime("%Y/%m/%d")
+            lines.append(f"{customer},{to_persian_digits(jalali)},{amount}")
+    source = tmp_path / "cdnow-jalali.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    doc = tmp_path / "j.json"
+    _run(
+        "clv",
+        "--transactions",
+        str(source),
+        "--customer-col",
+        "مشتری",
+        "--date-col",
+        "تاریخ",
+        "--amount-col",
+        "مبلغ",
+        "--calendar",
+        "jalali",
+        "--observation-end",
+        "1997-09-30",
+        "--json",
+        str(doc),
+    )
+    bg = json.loads(doc.read_text(encoding="utf-8"))["bgnbd"]
+    assert [round(bg[k], 3) for k in ("r", "alpha", "a", "b")] == [0.243, 4.414, 0.793, 2.426]

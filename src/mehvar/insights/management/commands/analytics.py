@@ -22,13 +22,15 @@ from mehvar.analytics.errors import AnalyticsError
 from mehvar.analytics.io import arrow_rows, write_csv, write_json
 from mehvar.analytics.pipeline import ANALYSES, Options, Outcome, run
 from mehvar.analytics.transactions import TransactionSpec
+from mehvar.core.jalali import InvalidDate, parse_date
 from mehvar.core.persian import to_latin_digits
 
 
 def _day(text: str) -> date:
+    """YYYY-MM-DD in either calendar and any digits: a year before 1700 is Jalali (1376-07-08)."""
     try:
-        return date.fromisoformat(to_latin_digits(text.strip()))
-    except ValueError:
+        return parse_date(text, calendar="auto")
+    except InvalidDate:
         raise ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
 
 
@@ -62,7 +64,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--calendar", choices=["gregorian", "jalali"], default="gregorian")
         parser.add_argument("--freq", choices=["D", "W", "M"], default="W", help="time unit")
-        parser.add_argument("--observation-end", type=_day, help="default: the last date")
+        parser.add_argument(
+            "--observation-end", type=_day, help="default: the last date (1403-01-05 is Jalali)"
+        )
         parser.add_argument("--calibration-end", type=_day, help="clv: fit up to here, then test")
         parser.add_argument("--horizon", type=_number, default=52.0, help="in --freq units")
         parser.add_argument(
