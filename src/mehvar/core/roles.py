@@ -63,7 +63,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.NOTE_ADD: _ALL,
     Perm.TASK_ADD: _ALL,
     Perm.AUDIT_VIEW: _LEADS,
-    # Revenue shares, CLV and churn are management and marketing figures, not front-line ones.
+    # The company-wide figures (revenue shares, churn trends, model fits) are for management
+    # and marketing; each customer's own segment, CLV and churn risk are on the shared customer
+    # record for every role, so sales and service know whom they are talking to (seed 002).
     Perm.ANALYTICS_VIEW: _LEADS | {Role.MARKETING},
     Perm.ANALYTICS_RUN: _LEADS,
     Perm.USER_MANAGE: frozenset({Role.ADMIN}),

@@ -114,7 +114,8 @@ class AnalyticsRun(models.Model):
 
     @property
     def parsed_results(self) -> RunResults:
-        return RunResults.model_validate(self.results or {})
+        # Lenient: a run stored by another version must still show what it can.
+        return RunResults.from_stored(self.results)
 
     def set_results(self, results: RunResults) -> None:
         self.results = results.model_dump(mode="json")

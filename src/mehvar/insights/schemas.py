@@ -7,10 +7,13 @@ here; pages turn them into Jalali labels in the viewer's language.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+logger = logging.getLogger(__name__)
 
 
 class _Frozen(BaseModel):
@@ -129,3 +132,29 @@ class RunResults(_Frozen):
     # (``AnalyticsRun.fit_error`` keeps the English sentence for the admin).
     fit_error_template: str | None = None
     fit_error_params: dict[str, int | float | str] = {}
+
+    @classmethod
+    def from_stored(cls, data: Any) -> RunResults:
+        """Read stored results as far as they go, never raising.
+
+        A run written by an older (or newer) version may miss keys or hold one in another
+        shape: that figure is left out, so the page shows it as missing instead of failing
+        the whole dashboard with a 500.
+        """
+        if not isinstance(data, dict):
+            if data:
+                logger.warning("analytics results are not an object: %s", type(data).__name__)
+            return cls()
+        try:
+            return cls.model_validate(data)
+        except ValidationError:
+            pass
+        kept: dict[str, Any] = {}
+        for key, value in data.items():
+            try:
+                cls.model_validate({key: value})
+            except ValidationError:
+                logger.warning("analytics results: %r has an unknown shape; left out", key)
+                continue
+            kept[key] = value
+        return cls.model_validate(kept)

@@ -359,10 +359,10 @@ def _holdout_note(run: AnalyticsRun, results: RunResults) -> str:
     days = results.options.get("holdout_days")
     held = days if isinstance(days, int) else 91
     if results.holdout_missing == "short_history":
-        first = results.cleaning.get("first_date")
+        first = _stored_day(results.cleaning.get("first_date"))
         covered = (
-            (run.observation_end - date.fromisoformat(first)).days
-            if isinstance(first, str) and run.observation_end is not None
+            (run.observation_end - first).days
+            if first is not None and run.observation_end is not None
             else 0
         )
         return _(
@@ -478,12 +478,9 @@ def _cleaning_lines(results: RunResults) -> list[str]:
             "customers": number("customers"),
         }
     ]
-    first, last = cleaning.get("first_date"), cleaning.get("last_date")
-    if isinstance(first, str) and isinstance(last, str):
-        lines.append(
-            _("From %(first)s to %(last)s.")
-            % {"first": _day(date.fromisoformat(first)), "last": _day(date.fromisoformat(last))}
-        )
+    first, last = _stored_day(cleaning.get("first_date")), _stored_day(cleaning.get("last_date"))
+    if first is not None and last is not None:
+        lines.append(_("From %(first)s to %(last)s.") % {"first": _day(first), "last": _day(last)})
     templates = {
         "dropped": _("Dropped %(n)s %(what)s."),
         "changed": _("Changed %(n)s %(what)s."),
@@ -496,6 +493,16 @@ def _cleaning_lines(results: RunResults) -> list[str]:
             template = templates.get(action, templates["excluded"])
             lines.append(template % {"n": _digits(str(rows)), "what": _(description)})
     return lines
+
+
+def _stored_day(value: Any) -> date | None:
+    """An ISO day of the stored cleaning report; None when missing or of another shape."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
 
 def _day(day: date) -> str:

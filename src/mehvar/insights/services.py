@@ -55,6 +55,10 @@ class RunInProgress(ServiceError):
     status = 409
 
 
+class _Abandoned(Exception):
+    """The run was declared abandoned (``STALE_AFTER``) while it computed; it must not store."""
+
+
 def _require(actor: User | None) -> None:
     if actor is not None and not has_perm(actor, Perm.ANALYTICS_RUN):
         raise PermissionDenied(_("Your role may not do this."))
@@ -155,6 +159,14 @@ def _store(run: AnalyticsRun, outcome: Outcome) -> None:
     """Replace every score and finish the run, in one transaction: pages see old or new."""
     computed_at = timezone.now()
     with transaction.atomic():
+        # Claim the run before touching the scores. The row lock makes a concurrent
+        # ``_abandon_stale`` wait for this transaction (and then skip the finished run); a run
+        # that was already declared abandoned must not write, since a newer run may be storing.
+        claimed = AnalyticsRun.objects.select_for_update().filter(
+            pk=run.pk, status=RunStatus.RUNNING
+        )
+        if not list(claimed.values_list("pk", flat=True)):
+            raise _Abandoned
         live = set(Customer.objects.filter(merged_into__isnull=True).values_list("pk", flat=True))
         CustomerScore.objects.all().delete()
         stored = 0
@@ -194,6 +206,10 @@ def analytics_recompute(
         today = timezone.localdate()
         outcome = compute(purchases, observation_end=observation_end or today, today=today)
         _store(run, outcome)
+    except _Abandoned:
+        # Another worker took over after STALE_AFTER; its record of this run stands.
+        logger.warning("analytics run %s finished after it was declared abandoned", run.pk)
+        run.refresh_from_db()
     except AnalyticsError as exc:
         # The data cannot be analysed (e.g. nothing left after cleaning): record why; it is
         # not a bug, so Huey need not retry.

@@ -7,6 +7,7 @@ The customers app never imports ``insights`` (import-linter holds it): its templ
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import template
@@ -24,6 +25,22 @@ register = template.Library()
 
 def _persian() -> bool:
     return (translation.get_language() or "fa").startswith("fa")
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None for what is not one.
+
+    A figure missing from a stored run reaches the filters as "" (the template's value for an
+    unknown variable, e.g. ``results.pareto.gini`` without a Pareto summary): show "—" for it
+    rather than failing the page.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 @register.filter
@@ -66,9 +83,10 @@ def churn_risk_label(code: str | None) -> str:
 @register.filter
 def percent(value: float | None, places: int = 0) -> str:
     """A share (0..1) as a percentage in the page's digits: 0.734 → "۷۳٪" / "73%"."""
-    if value is None:
+    share = _number(value)
+    if share is None:
         return "—"
-    number = f"{100 * float(value):.{int(places)}f}"
+    number = f"{100 * share:.{int(places)}f}"
     if _persian():
         return digits(number.replace(".", "٫")) + "٪"
     return number + "%"
@@ -77,15 +95,17 @@ def percent(value: float | None, places: int = 0) -> str:
 @register.filter
 def money_whole(rials: float | None) -> str:
     """A predicted amount (CLV) in whole units of the page's currency: no "٫۳ تومان"."""
-    if rials is None:
+    amount = _number(rials)
+    if amount is None:
         return "—"
     step = 10 if settings.MEHVAR_CURRENCY_UNIT == "toman" else 1
-    return money(round(float(rials) / step) * step)
+    return money(round(amount / step) * step)
 
 
 @register.filter
 def decimal(value: float | None, places: int = 2) -> str:
-    if value is None:
+    number = _number(value)
+    if number is None:
         return "—"
-    text = f"{float(value):.{int(places)}f}"
+    text = f"{number:.{int(places)}f}"
     return digits(text.replace(".", "٫")) if _persian() else text
