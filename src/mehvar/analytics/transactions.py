@@ -451,10 +451,6 @@ def _materialise(con: DuckDBBackend, expr: ir.Table) -> ir.Table:
     return con.table(name)
 
 
-def _count(table: ir.Table) -> int:
-    return int(table.count().to_pyarrow().as_py())
-
-
 def _digits(text: ir.StringValue) -> ir.StringValue:
     return text.translate(_FOLD_FROM, _FOLD_TO)
 
