@@ -33,7 +33,6 @@ __all__ = [
     "BGNBDFit",
     "BGNBDParams",
     "conditional_expected_purchases",
-    "expected_purchases_over",
     "fit_bgnbd",
     "forecast",
     "log_likelihood",
@@ -299,18 +298,7 @@ def conditional_expected_purchases(
     params: BGNBDParams, t: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
 ) -> Array:
     """E[purchases in (T, T + t] | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10)."""
-    return expected_purchases_over(params, [t], frequency, recency, T)[0]
-
-
-def expected_purchases_over(
-    params: BGNBDParams,
-    horizons: Sequence[float],
-    frequency: ArrayLike,
-    recency: ArrayLike,
-    T: ArrayLike,
-) -> list[Array]:
-    """:func:`conditional_expected_purchases` for several horizons, sharing the work."""
-    return forecast(params, horizons, frequency, recency, T)[1]
+    return forecast(params, [t], frequency, recency, T)[1][0]
 
 
 def forecast(

@@ -56,6 +56,8 @@ class Snapshot:
     # How far to trust the model here: fitted without the last ``holdout_days``, then compared
     # with what the customers did in them. None when the history is too short or the fit fails.
     holdout: HoldoutResult | None = None
+    # Why there is no holdout: "short_history" (less than twice ``holdout_days``) or "no_fit".
+    holdout_skipped: str | None = None
 
 
 def compute_snapshot(
@@ -153,6 +155,9 @@ def compute_snapshot(
         .append_column("clv", pa.array(value, mask=np.isnan(value)))
         .append_column("churn_risk", churn.churn_risk_labels(alive))
     )
+    holdout, holdout_skipped = _holdout(
+        loaded, freq=freq, days=holdout_days, fitted=fit_problem is None
+    )
     return Snapshot(
         observation_end=end,
         customers=customers,
@@ -170,25 +175,32 @@ def compute_snapshot(
         cleaning=loaded.report,
         fit_error_template=fit_problem.template if fit_problem else None,
         fit_error_params=dict(fit_problem.params) if fit_problem else {},
-        holdout=None if fit_problem else _holdout(loaded, freq=freq, days=holdout_days),
+        holdout=holdout,
+        holdout_skipped=holdout_skipped,
     )
 
 
-def _holdout(loaded: Purchases, *, freq: str, days: int) -> HoldoutResult | None:
-    """The model checked on the last ``days``, when there is at least twice that history."""
+def _holdout(
+    loaded: Purchases, *, freq: str, days: int, fitted: bool
+) -> tuple[HoldoutResult | None, str | None]:
+    """The model checked on the last ``days``, when there is at least twice that history;
+    otherwise ``None`` and why."""
     first = loaded.report.first_date
     end = loaded.observation_end
     if days <= 0 or first is None or (end - first).days < 2 * days:
-        return None
+        return None, "short_history"
+    if not fitted:
+        return None, "no_fit"
     try:
-        return calibrate_and_compare(
+        result = calibrate_and_compare(
             loaded.table,
             calibration_end=end - timedelta(days=days),
             observation_end=end,
             freq=freq,
         )
     except FitError:
-        return None
+        return None, "no_fit"
+    return result, None
 
 
 def clv_histogram(values: np.ndarray, *, bins: int = 20) -> list[tuple[float, float, int]]:

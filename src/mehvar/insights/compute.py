@@ -216,13 +216,11 @@ def _holdout(result: HoldoutResult | None) -> HoldoutCheck | None:
 
 
 def _holdout_missing(snapshot: Snapshot, check: HoldoutCheck | None) -> HoldoutMissing | None:
-    """Why there is no holdout check: the library's own test of the history, or a failed fit."""
+    """Why there is no holdout check, as the library decided (a check we could not keep counts
+    as a failed fit)."""
     if check is not None:
         return None
-    first = snapshot.cleaning.first_date
-    if first is None or (snapshot.observation_end - first).days < 2 * HOLDOUT_DAYS:
-        return "short_history"
-    return "no_fit"
+    return "short_history" if snapshot.holdout_skipped == "short_history" else "no_fit"
 
 
 def _param(value: Any) -> int | float | str:
