@@ -25,6 +25,7 @@ src/mehvar/static/vendor/.built: node_modules/.package-lock.json scripts/build_s
 run: setup
 	$(BIN)/mehvar migrate --noinput
 	$(BIN)/mehvar demo --if-empty
+	$(BIN)/mehvar feedback_demo --if-empty
 	$(BIN)/mehvar analytics_refresh --if-stale --trigger demo
 	@echo "mehvar: http://$(HOST):$(PORT)/  (the demo logins are printed above)"
 	@trap 'kill 0' INT TERM EXIT; \
@@ -34,6 +35,7 @@ run: setup
 demo: setup
 	$(BIN)/mehvar migrate --noinput
 	$(BIN)/mehvar demo
+	$(BIN)/mehvar feedback_demo
 	$(BIN)/mehvar analytics_refresh --trigger demo
 
 worker: setup

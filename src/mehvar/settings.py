@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "mehvar.core",
     "mehvar.customers",
     "mehvar.insights",
+    "mehvar.feedback",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +169,12 @@ LANGUAGE_CODE = "fa"
 LANGUAGES = [("fa", _("Persian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Tehran")
+
+# --- Feedback: survey links sent by SMS or email are absolute, so the site must know its address.
+PUBLIC_URL = env_str("MEHVAR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+FOLLOW_UP_HOURS = env_int("MEHVAR_FOLLOW_UP_HOURS", 24)  # time to call back an unhappy customer
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mehvar <no-reply@localhost>")
 USE_I18N = True
 USE_TZ = True
 # Amounts are stored in Rials; this only changes how they are shown.

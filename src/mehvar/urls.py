@@ -9,6 +9,7 @@ urlpatterns = [
     path("data/", include("mehvar.customers.data_urls")),
     path("audit/", include("mehvar.customers.audit_urls")),
     path("analytics/", include("mehvar.insights.urls")),
+    path("", include("mehvar.feedback.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -63,6 +63,11 @@ class EventKind(models.TextChoices):
     NOTE_ADDED = "note_added", _("Note")
     TASK_CREATED = "task_created", _("Follow-up task")
     TASK_COMPLETED = "task_completed", _("Task done")
+    SURVEY_INVITED = "survey_invited", _("Survey sent")
+    SURVEY_ANSWERED = "survey_answered", _("Survey answer")
+    COMMENT = "comment", _("Customer comment")
+    FOLLOW_UP_OPENED = "follow_up_opened", _("Follow-up opened")
+    FOLLOW_UP_UPDATED = "follow_up_updated", _("Follow-up updated")
 
 
 class TimelineEvent(models.Model):

@@ -42,6 +42,14 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     ANALYTICS_VIEW = "analytics.view"
     ANALYTICS_RUN = "analytics.run"
+    SURVEY_MANAGE = "survey.manage"
+    SURVEY_SEND = "survey.send"
+    FEEDBACK_VIEW = "feedback.view"
+    FEEDBACK_DASHBOARD = "feedback.dashboard"
+    FOLLOW_UP_WORK = "follow_up.work"
+    FOLLOW_UP_ASSIGN = "follow_up.assign"
+    SENTIMENT_CORRECT = "sentiment.correct"
+    SENTIMENT_TRAIN = "sentiment.train"
     USER_MANAGE = "user.manage"
 
 
@@ -68,6 +76,17 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # record for every role, so sales and service know whom they are talking to (seed 002).
     Perm.ANALYTICS_VIEW: _LEADS | {Role.MARKETING},
     Perm.ANALYTICS_RUN: _LEADS,
+    # Seed 003: every employee reads what customers say (the feedback wall, every answer) and
+    # may correct a sentiment label; building surveys and reading the company-wide scores is
+    # for those who act on them.
+    Perm.SURVEY_MANAGE: _LEADS | {Role.MARKETING},
+    Perm.SURVEY_SEND: _ALL,
+    Perm.FEEDBACK_VIEW: _ALL,
+    Perm.FEEDBACK_DASHBOARD: _LEADS | {Role.MARKETING, Role.SERVICE},
+    Perm.FOLLOW_UP_WORK: _ALL,
+    Perm.FOLLOW_UP_ASSIGN: _LEADS | {Role.SERVICE},
+    Perm.SENTIMENT_CORRECT: _ALL,
+    Perm.SENTIMENT_TRAIN: _LEADS,
     Perm.USER_MANAGE: frozenset({Role.ADMIN}),
 }
 

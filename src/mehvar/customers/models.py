@@ -282,6 +282,8 @@ class Order(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PAID
     )
+    # Set when the order reaches "delivered" (a survey can be sent some days after it).
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     discount = models.BigIntegerField(_("discount (Rial)"), default=0)
     total = models.BigIntegerField(_("total (Rial)"), default=0)
     note = models.CharField(_("note"), max_length=500, blank=True)

@@ -101,6 +101,7 @@ def order_create(
         placed_at=placed_at,
         channel=OrderChannel(channel),
         status=OrderStatus(status),
+        delivered_at=placed_at if status == OrderStatus.DELIVERED else None,
         discount=discount,
         total=total,
         note=normalize_text(note)[:500],
@@ -150,8 +151,10 @@ def order_set_status(*, actor: User, order: Order, status: OrderStatus | str) ->
         return order
     previous = OrderStatus(order.status)
     order.status = status
+    if status == OrderStatus.DELIVERED:
+        order.delivered_at = timezone.now()
     attribute_history(order, actor)
-    order.save(update_fields=["status"])
+    order.save(update_fields=["status", "delivered_at"])
     record_touchpoint(
         customer=order.customer,
         kind=EventKind.ORDER_UPDATED,

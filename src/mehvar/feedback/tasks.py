@@ -1,0 +1,43 @@
+"""Background work of feedback (Huey). Tasks take ids and call one service; each is safe twice."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from mehvar.feedback import loop, triggers, voice
+
+logger = logging.getLogger(__name__)
+
+
+@db_task(retries=3, retry_delay=30)
+def read_response_words(response_id: int) -> None:
+    """Sentiment and keywords of a submitted response's comments (and their follow-up)."""
+    voice.response_words_read(response_id)
+
+
+@db_task(retries=3, retry_delay=60)
+def alert_follow_up(follow_up_id: int) -> None:
+    loop.follow_up_alert(follow_up_id)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def sweep_staff_words() -> None:
+    """Notes and logged calls become readable comments within ten minutes."""
+    voice.staff_words_sweep()
+
+
+@db_periodic_task(crontab(minute="15"))
+def run_survey_triggers() -> None:
+    report = triggers.triggers_run()
+    logger.info("survey rules: %s invited, %s skipped", report.invited, report.skipped)
+
+
+# Weekly, at 01:30 UTC on Friday (05:00 Tehran, the weekend): the company's model learns from
+# the week's corrections while nobody reads the wall.
+@db_periodic_task(crontab(minute="30", hour="1", day_of_week="5"))
+def retrain_sentiment() -> None:
+    run = voice.sentiment_retrain()
+    logger.info("sentiment retraining: %s (%s labels)", run.succeeded, run.labels)

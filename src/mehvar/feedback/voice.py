@@ -1,0 +1,277 @@
+"""Customers' own words: every comment with its sentiment and keywords, corrections, retraining.
+
+Text comes from survey answers, from the notes and calls staff log (read by a periodic sweep,
+so the customers app never has to know about us) and from imported comment files. The reading
+itself is the pure :mod:`mehvar.text`; this module stores it. The company's own model (trained
+on staff corrections) lives under ``DATA_DIR/models`` and replaces the shipped one when present.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import BigIntegerField, Max
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mehvar.core.errors import ValidationFailed
+from mehvar.core.models import Channel, Department, Direction, EventKind, User
+from mehvar.core.roles import Perm
+from mehvar.core.timeline import record_touchpoint
+from mehvar.customers.models import Customer, Interaction, Note
+from mehvar.customers.services import require
+from mehvar.feedback.answers import text_of
+from mehvar.feedback.loop import follow_up_for_comment
+from mehvar.feedback.models import (
+    Answer,
+    Comment,
+    CommentSource,
+    QuestionKind,
+    Response,
+    Sentiment,
+    SentimentTraining,
+)
+from mehvar.text.errors import TextInputError
+from mehvar.text.sentiment import SentimentModel, load_model, train_company_model
+from mehvar.text.topics import keywords_of
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH: Final = 500
+
+
+def company_model_path() -> Path:
+    return Path(settings.DATA_DIR) / "models" / "sentiment-company.joblib"
+
+
+_loaded: dict[str, tuple[float, SentimentModel]] = {}
+
+
+def current_model() -> SentimentModel:
+    """The company's own model when one was trained, else the shipped one (cached per file)."""
+    path = company_model_path()
+    if path.exists():
+        mtime = path.stat().st_mtime
+        cached = _loaded.get("company")
+        if cached is None or cached[0] != mtime:
+            try:
+                _loaded["company"] = (mtime, load_model(path))
+            except Exception:  # a broken file must not stop feedback from being read
+                log.exception("The company sentiment model at %s cannot be loaded", path)
+                return load_model()
+        return _loaded["company"][1]
+    return load_model()
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    source: CommentSource
+    ref_type: str
+    ref_id: str
+    text: str
+    customer_id: int | None
+    occurred_at: datetime
+    survey_id: int | None = None
+
+
+def comments_record(items: Sequence[Words]) -> list[Comment]:
+    """Read and store a batch of texts; a text already stored (same source row) is skipped."""
+    items = [w for w in items if w.text.strip()]
+    if not items:
+        return []
+    known = set(
+        Comment.objects.filter(
+            ref_type__in={w.ref_type for w in items}, ref_id__in=[w.ref_id for w in items]
+        ).values_list("ref_type", "ref_id")
+    )
+    items = [w for w in items if (w.ref_type, w.ref_id) not in known]
+    model = current_model()
+    readings = model.predict([w.text for w in items])
+    comments = [
+        Comment(
+            customer_id=w.customer_id,
+            source=w.source,
+            ref_type=w.ref_type,
+            ref_id=w.ref_id,
+            survey_id=w.survey_id,
+            text=w.text,
+            language=reading.language,
+            sentiment=reading.label,
+            score=reading.score,
+            model_version=model.version,
+            keywords=keywords_of(w.text),
+            occurred_at=w.occurred_at,
+        )
+        for w, reading in zip(items, readings, strict=True)
+    ]
+    # ignore_conflicts: a concurrent sweep may have stored the same row a moment ago.
+    Comment.objects.bulk_create(comments, ignore_conflicts=True)
+    return list(
+        Comment.objects.filter(
+            ref_type__in={c.ref_type for c in comments}, ref_id__in=[c.ref_id for c in comments]
+        )
+    )
+
+
+@transaction.atomic
+def response_words_read(response_id: int) -> list[Comment]:
+    """Store the free-text answers of a submitted response; a negative one closes the loop."""
+    response = Response.objects.filter(pk=response_id, submitted_at__isnull=False).first()
+    if response is None:
+        return []
+    answers = Answer.objects.filter(response=response, question__kind=QuestionKind.TEXT)
+    comments = comments_record(
+        [
+            Words(
+                source=CommentSource.SURVEY,
+                ref_type="feedback.answer",
+                ref_id=str(answer.pk),
+                text=text_of([answer.value]),
+                customer_id=response.customer_id,
+                occurred_at=response.submitted_at or timezone.now(),
+                survey_id=response.survey_id,
+            )
+            for answer in answers
+        ]
+    )
+    for comment in comments:
+        follow_up_for_comment(comment)
+    return comments
+
+
+def staff_words_sweep(*, batch: int = SWEEP_BATCH) -> int:
+    """Read the notes and logged calls not read yet (resumes after the last one stored)."""
+    done = 0
+    for source, model, text_field, ref_type in (
+        (CommentSource.NOTE, Note, "body", "customers.note"),
+        (CommentSource.CALL, Interaction, "summary", "customers.interaction"),
+    ):
+        last = Comment.objects.filter(source=source).aggregate(
+            last=Max(Cast("ref_id", BigIntegerField()))
+        )["last"]
+        after = last or 0
+        rows = (
+            model.objects.filter(pk__gt=after, customer__merged_into__isnull=True)
+            .order_by("pk")
+            .values_list("pk", text_field, "customer_id", _time_field(model))[:batch]
+        )
+        with transaction.atomic():
+            done += len(
+                comments_record(
+                    [
+                        Words(
+                            source=source,
+                            ref_type=ref_type,
+                            ref_id=str(pk),
+                            text=text,
+                            customer_id=customer_id,
+                            occurred_at=at,
+                        )
+                        for pk, text, customer_id, at in rows
+                    ]
+                )
+            )
+    return done
+
+
+def _time_field(model: type[Note] | type[Interaction]) -> str:
+    return "created_at" if model is Note else "occurred_at"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedComment:
+    customer: Customer | None
+    text: str
+    occurred_at: datetime
+    reference: str
+
+
+@transaction.atomic
+def comments_import(*, actor: User, rows: Iterable[ImportedComment]) -> list[Comment]:
+    """Store comments customers left elsewhere (a review site, a call-centre export)."""
+    require(actor, Perm.CUSTOMER_IMPORT)
+    rows = list(rows)
+    comments = comments_record(
+        [
+            Words(
+                source=CommentSource.IMPORT,
+                ref_type="import",
+                ref_id=row.reference[:64],
+                text=row.text,
+                customer_id=row.customer.pk if row.customer else None,
+                occurred_at=row.occurred_at,
+            )
+            for row in rows
+        ]
+    )
+    for comment in comments:
+        if comment.customer_id is not None:
+            record_touchpoint(
+                customer=comment.customer,  # type: ignore[arg-type]
+                kind=EventKind.COMMENT,
+                channel=Channel.WEB,
+                department=Department.MARKETING,
+                direction=Direction.INBOUND,
+                summary=comment.text[:500],
+                actor=actor,
+                ref=comment,
+                occurred_at=comment.occurred_at,
+                data={"sentiment": comment.sentiment, "score": comment.score},
+            )
+        follow_up_for_comment(comment)
+    return comments
+
+
+@transaction.atomic
+def comment_correct(*, actor: User, comment: Comment, label: Sentiment | str) -> Comment:
+    """A person's verdict on a comment's sentiment; it wins and trains the company model."""
+    require(actor, Perm.SENTIMENT_CORRECT)
+    if label not in Sentiment.values:
+        raise ValidationFailed({"label": _("Pick positive, neutral or negative.")})
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    comment.corrected = None if label == comment.sentiment else Sentiment(label)
+    comment.corrected_by = actor if comment.corrected else None
+    comment.corrected_at = timezone.now() if comment.corrected else None
+    comment.save(update_fields=["corrected", "corrected_by", "corrected_at"])
+    if comment.corrected == Sentiment.NEGATIVE:
+        follow_up_for_comment(comment)
+    return comment
+
+
+def training_labels() -> tuple[list[str], list[str]]:
+    """Every text a person labelled: corrections, and confirmations of the model's reading."""
+    rows = Comment.objects.exclude(corrected__isnull=True).values_list("text", "corrected")
+    texts, labels = zip(*rows, strict=True) if rows else ((), ())
+    return list(texts), list(labels)
+
+
+def sentiment_retrain(*, actor: User | None = None) -> SentimentTraining:
+    """Train the company's model on its corrections; keep the old model when it cannot."""
+    if actor is not None:
+        require(actor, Perm.SENTIMENT_TRAIN)
+    texts, labels = training_labels()
+    run = SentimentTraining.objects.create(labels=len(texts))
+    try:
+        model = train_company_model(texts, labels, base=load_model())
+    except TextInputError as exc:
+        run.message = exc.message % exc.params if exc.params else exc.message
+        run.finished_at = timezone.now()
+        run.save(update_fields=["message", "finished_at"])
+        return run
+    path = company_model_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    model.save(partial)
+    partial.replace(path)  # atomic: a reader sees the old file or the new one
+    run.succeeded, run.model_version, run.path = True, model.version, str(path)
+    run.finished_at = timezone.now()
+    run.save(update_fields=["succeeded", "model_version", "path", "finished_at"])
+    return run
