@@ -252,7 +252,7 @@ def _work_follow_up(follow_up: FollowUp, at: datetime, rng: random.Random) -> No
     actor = follow_up.assignee
     if actor is None or (at > timezone.now() - timedelta(days=3) and rng.random() < 0.6):
         FollowUp.objects.filter(pk=follow_up.pk).update(
-            created_at=at, due_at=at + timedelta(hours=24)
+            created_at=at, due_at=at + timedelta(hours=24), alerted_at=at
         )
         return
     follow_up_update(actor=actor, follow_up=follow_up, status="contacted")
@@ -287,8 +287,9 @@ def _work_follow_up(follow_up: FollowUp, at: datetime, rng: random.Random) -> No
     ).update(occurred_at=at)
 
 
+@transaction.atomic
 def feedback_demo(*, responses: int = 240, seed: int = 11) -> DemoReport:
-    """Fill an empty feedback app from the demo customers (those with orders)."""
+    """Fill an empty feedback app from the demo customers (those with orders); all or nothing."""
     rng = random.Random(seed)
     report = DemoReport()
     lead = User.objects.filter(role__in=[Role.ADMIN, Role.MANAGER], is_active=True).first()
@@ -296,7 +297,10 @@ def feedback_demo(*, responses: int = 240, seed: int = 11) -> DemoReport:
     if lead is None or seller is None:
         return report
     customers = list(
-        Customer.objects.filter(merged_into__isnull=True, orders__isnull=False)
+        Customer.objects.filter(
+            merged_into__isnull=True, orders__isnull=False, mobile__isnull=False
+        )
+        .exclude(consents__channel="sms", consents__status="withdrawn")
         .distinct()
         .order_by("pk")[: responses * 3]
     )
@@ -315,7 +319,7 @@ def feedback_demo(*, responses: int = 240, seed: int = 11) -> DemoReport:
         which = rng.choices((0, 1, 2), weights=(6, 2, 2))[0]
         customer = rng.choice(customers)
         at = now - timedelta(days=rng.uniform(0.2, 360) ** 1.0)
-        with transaction.atomic():
+        with transaction.atomic():  # the answer's on-commit work runs at the demo's end
             invitation = responding.invitation_create(
                 actor=seller, survey=built[which], customer=customer, channel="sms",
                 trigger_key=f"demo:{number}",

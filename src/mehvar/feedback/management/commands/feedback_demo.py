@@ -6,6 +6,7 @@ command and never imports feedback, so the Makefile chains the two).
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -29,7 +30,13 @@ class Command(BaseCommand):
             self.stdout.write("mehvar feedback demo: surveys exist already; nothing to do.")
             return
         started = time.monotonic()
-        report = feedback_demo(responses=options["responses"], seed=options["seed"])
+        # The demo "sends" hundreds of invitations; the console SMS backend need not print them.
+        sms_log = logging.getLogger("mehvar.sms")
+        level, sms_log.level = sms_log.level, logging.WARNING
+        try:
+            report = feedback_demo(responses=options["responses"], seed=options["seed"])
+        finally:
+            sms_log.setLevel(level)
         if not report.surveys:
             self.stdout.write("mehvar feedback demo: no demo customers yet (run `mehvar demo`).")
             return
