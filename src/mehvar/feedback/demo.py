@@ -334,8 +334,8 @@ def feedback_demo(*, responses: int = 240, seed: int = 11) -> DemoReport:
             _back_date(response, at)
         report.responses += 1
     for follow_up in FollowUp.objects.select_related("response", "assignee"):
-        at = follow_up.response.submitted_at if follow_up.response else now
-        _work_follow_up(follow_up, at or now, rng)
+        answered = follow_up.response.submitted_at if follow_up.response else None
+        _work_follow_up(follow_up, answered or now, rng)
     report.comments = Comment.objects.count()
     report.follow_ups = FollowUp.objects.count()
     voice.staff_words_sweep(batch=2000)

@@ -262,9 +262,11 @@ def sentiment_retrain(*, actor: User | None = None) -> SentimentTraining:
     try:
         model = train_company_model(texts, labels, base=load_model())
     except TextInputError as exc:
-        run.message = exc.message % exc.params if exc.params else exc.message
+        # The msgid and its values are kept so a page can say it in the reader's language.
+        run.message = str(exc)
+        run.data = {"template": exc.template, "params": exc.params}
         run.finished_at = timezone.now()
-        run.save(update_fields=["message", "finished_at"])
+        run.save(update_fields=["message", "data", "finished_at"])
         return run
     path = company_model_path()
     path.parent.mkdir(parents=True, exist_ok=True)
