@@ -8,6 +8,7 @@ helpers below fail loudly instead of guessing.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -213,6 +214,42 @@ if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")})
+
+# --- Public survey pages: rate limits per client IP (SECURITY.md #13), as "count/period" with
+# the period s, m, h or d. "open" counts page views, "save" autosaves, "submit" full forms.
+_RATE = r"^\d+/\d*[smhd]$"
+FEEDBACK_RATE_LIMIT = {
+    "open": env_str("MEHVAR_FEEDBACK_OPEN_RATE", "60/m"),
+    "save": env_str("MEHVAR_FEEDBACK_SAVE_RATE", "60/m"),
+    "submit": env_str("MEHVAR_FEEDBACK_SUBMIT_RATE", "10/m"),
+}
+for _purpose, _rate in FEEDBACK_RATE_LIMIT.items():
+    if not re.match(_RATE, _rate):
+        raise ImproperlyConfigured(f"The {_purpose} rate must look like 10/m, not {_rate!r}.")
+# django-ratelimit counts in a cache of its own. With REDIS_URL: Redis (atomic, shared by every
+# process). Without: files under DATA_DIR, shared by the web processes of one machine; their
+# increments are not atomic, so a burst may be under-counted by a few requests, which a spam
+# guard can afford (memory would count per process and multiply the limit by the workers; the
+# database cache would need `createcachetable`). Tests count in memory, cleared per test.
+# django-ratelimit is not an installed app (it has no models), so its system check, which
+# accepts only memcached or Redis, does not run; this paragraph is the reasoning it asks for.
+RATELIMIT_USE_CACHE = "ratelimit"
+if TESTING:
+    _ratelimit_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+elif REDIS_URL:
+    _ratelimit_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+    }
+else:
+    _ratelimit_cache = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "ratelimit"),
+    }
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    RATELIMIT_USE_CACHE: _ratelimit_cache,
+}
 
 # --- Security: the checks of SECURITY.md that settings can hold.
 SESSION_COOKIE_HTTPONLY = True

@@ -499,3 +499,24 @@ def test_a_rule_invites_once_some_days_after_delivery(
     ]
     assert triggers_run().invited == 0  # a rerun finds the key taken
     assert Invitation.objects.count() == 1
+
+
+def test_a_chain_of_follow_up_questions_collapses_with_its_first_link(
+    users: dict[str, Any], make_customer: Any
+) -> None:
+    chain = [
+        EVERY_TYPE[0],
+        {**EVERY_TYPE[1], "required": False},
+        {
+            "key": "more",
+            "kind": "text",
+            "text_fa": "بیشتر بگویید",
+            "show_if": {"key": "why", "op": "answered"},
+        },
+    ]
+    survey = make_survey(users["manager"], chain)
+    response = responding.response_for_invitation(invite(survey, make_customer(), users["sales"]))
+    responding.answers_save(response=response, raw={"nps": "2", "why": "دیر رسید"})
+    # Raising the score drops "why"; "more" (required, asked only after "why") goes with it.
+    responding.answers_save(response=response, raw={"nps": "10"}, submit=True)
+    assert list(response.answers.values_list("question__key", flat=True)) == ["nps"]

@@ -212,7 +212,15 @@ def answers_save(
 
 
 def asked_questions(questions: list[Question], answers: Mapping[str, Any]) -> list[Question]:
-    return [q for q in questions if is_asked(q.show_if, answers)]
+    """The questions branching asks, in order: a rule sees only answers to asked questions, so
+    a chain of follow-ups collapses when its first link is no longer asked."""
+    asked: list[Question] = []
+    seen: dict[str, Any] = {}
+    for question in questions:
+        if is_asked(question.show_if, seen):
+            asked.append(question)
+            seen[question.key] = answers.get(question.key)
+    return asked
 
 
 _SCORE_FIELDS = {QuestionKind.NPS: "nps", QuestionKind.CSAT: "csat", QuestionKind.CES: "ces"}
