@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy, override
 
 from mehvar.core.errors import ErrorCode, ServiceError, ValidationFailed
 from mehvar.core.models import Channel, Department, Direction, EventKind, User
+from mehvar.core.persian import to_persian_digits
 from mehvar.core.roles import Perm
 from mehvar.core.timeline import record_touchpoint
 from mehvar.customers.models import Consent, ConsentStatus, Customer
@@ -229,7 +230,12 @@ _SCORE_FIELDS = {QuestionKind.NPS: "nps", QuestionKind.CSAT: "csat", QuestionKin
 def _summary(response: Response, scores: Mapping[str, int | None]) -> str:
     parts = [response.survey.title_fa]
     labels = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
-    parts += [f"{labels[name]} {value}" for name, value in scores.items() if value is not None]
+    # The summary is Persian text (the survey's Persian title), so its digits are Persian too.
+    parts += [
+        f"{labels[name]} {to_persian_digits(value)}"
+        for name, value in scores.items()
+        if value is not None
+    ]
     return " · ".join(parts)
 
 
