@@ -15,6 +15,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from mehvar.core.api_auth import API_AUTH
 from mehvar.core.errors import Duplicate, ErrorCode, ServiceError, ValidationFailed
 from mehvar.customers.api import router as customers_router
+from mehvar.feedback.api import router as feedback_router
 
 api = NinjaAPI(
     title="mehvar API",
@@ -105,3 +106,4 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 api.add_router("/", customers_router)
+api.add_router("/", feedback_router)

@@ -117,4 +117,8 @@ def test_me_lists_the_role_permissions(as_role: Callable[[str], Any]) -> None:
         "interaction.log",
         "note.add",
         "task.add",
+        "survey.send",
+        "feedback.view",
+        "follow_up.work",
+        "sentiment.correct",
     ]

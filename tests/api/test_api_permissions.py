@@ -33,6 +33,18 @@ from mehvar.customers.models import (
 )
 from mehvar.customers.orders import LineInput, order_create
 from mehvar.customers.services import task_create
+from mehvar.feedback.models import (
+    Answer,
+    Comment,
+    FollowUp,
+    Invitation,
+    Question,
+    Response,
+    Survey,
+    TriggerRule,
+)
+from mehvar.feedback.responding import answers_save, invitation_create, response_for_invitation
+from mehvar.feedback.surveys import survey_save, survey_set_status, trigger_rule_save
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +58,18 @@ class World:
     spare: Customer  # unowned, no orders: merged away or deleted
     order: Order
     task: Task  # assigned to and created by "sales"
+    survey: Survey  # active, answered by "owned" with a detractor's score
+    draft: Survey  # no answers: deleted
+    response: Response
+    follow_up: FollowUp  # of that response, assigned to "sales" (the customer's owner)
+    rule: TriggerRule
+    comment: Comment
+
+
+SURVEY_BODY = {
+    "title_fa": "رضایت مشتری",
+    "questions": [{"key": "nps", "kind": "nps", "text_fa": "ما را پیشنهاد می‌کنید؟"}],
+}
 
 
 @pytest.fixture
@@ -64,7 +88,31 @@ def world(users: dict[str, User], make_customer: Callable[..., Customer]) -> Wor
         title="پیگیری",
         due_at=timezone.now() + timedelta(days=1),
     )
-    return World(users=users, owned=owned, spare=spare, order=order, task=task)
+    survey = survey_save(actor=users["admin"], data=SURVEY_BODY)
+    survey = survey_set_status(actor=users["admin"], survey=survey, status="active")
+    invitation = invitation_create(
+        actor=users["admin"], survey=survey, customer=owned, channel="sms"
+    )
+    response, _errors = answers_save(
+        response=response_for_invitation(invitation), raw={"nps": 3}, submit=True
+    )
+    comment = Comment.objects.create(
+        customer=owned, source="survey", ref_type="test", ref_id="1", text="دیر رسید",
+        sentiment="positive", occurred_at=timezone.now(),
+    )  # fmt: skip
+    return World(
+        users=users,
+        owned=owned,
+        spare=spare,
+        order=order,
+        task=task,
+        survey=survey,
+        draft=survey_save(actor=users["admin"], data=SURVEY_BODY),
+        response=response,
+        follow_up=FollowUp.objects.get(response=response),
+        rule=trigger_rule_save(actor=users["admin"], survey=survey, data={}),
+        comment=comment,
+    )
 
 
 Allowed = Callable[[User, World], bool]
@@ -83,6 +131,14 @@ def edits_customer(user: User, world: World) -> bool:
 def closes_task(user: User, world: World) -> bool:
     is_party = user.pk in (world.task.assignee_id, world.task.created_by_id)
     return is_party or Role(user.role) in PERMISSIONS[Perm.CUSTOMER_MERGE]
+
+
+def works_follow_up(user: User, world: World) -> bool:
+    """Its assignee works a follow-up; so do the leads and the service team."""
+    return (
+        user.pk == world.follow_up.assignee_id
+        or Role(user.role) in PERMISSIONS[Perm.FOLLOW_UP_ASSIGN]
+    )
 
 
 @dataclass(frozen=True)
@@ -185,6 +241,76 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/tasks/{task_id}/complete"): Rule(
         closes_task, 200, lambda w: f"/tasks/{w.task.pk}/complete"
     ),
+    # --- feedback ---
+    ("GET", "/surveys"): Rule(role_has(Perm.SURVEY_SEND), 200, lambda w: "/surveys"),
+    ("POST", "/surveys"): Rule(
+        role_has(Perm.SURVEY_MANAGE), 201, lambda w: "/surveys", lambda w: SURVEY_BODY
+    ),
+    ("GET", "/surveys/{survey_id}"): Rule(
+        role_has(Perm.SURVEY_SEND), 200, lambda w: f"/surveys/{w.survey.pk}"
+    ),
+    ("PUT", "/surveys/{survey_id}"): Rule(
+        role_has(Perm.SURVEY_MANAGE),
+        200,
+        lambda w: f"/surveys/{w.survey.pk}",
+        lambda w: SURVEY_BODY | {"title_fa": "رضایت (ویرایش)"},
+    ),
+    ("DELETE", "/surveys/{survey_id}"): Rule(
+        role_has(Perm.SURVEY_MANAGE), 204, lambda w: f"/surveys/{w.draft.pk}"
+    ),
+    ("POST", "/surveys/{survey_id}/status"): Rule(
+        role_has(Perm.SURVEY_MANAGE),
+        200,
+        lambda w: f"/surveys/{w.survey.pk}/status",
+        lambda w: {"status": "closed"},
+    ),
+    ("POST", "/surveys/{survey_id}/copy"): Rule(
+        role_has(Perm.SURVEY_MANAGE), 201, lambda w: f"/surveys/{w.survey.pk}/copy"
+    ),
+    ("GET", "/surveys/{survey_id}/invitations"): Rule(
+        role_has(Perm.SURVEY_SEND), 200, lambda w: f"/surveys/{w.survey.pk}/invitations"
+    ),
+    ("POST", "/surveys/{survey_id}/invitations"): Rule(
+        role_has(Perm.SURVEY_SEND),
+        201,
+        lambda w: f"/surveys/{w.survey.pk}/invitations",
+        lambda w: {"customer_id": w.owned.pk, "channel": "sms"},
+    ),
+    ("GET", "/surveys/{survey_id}/responses"): Rule(
+        role_has(Perm.FEEDBACK_VIEW), 200, lambda w: f"/surveys/{w.survey.pk}/responses"
+    ),
+    ("GET", "/responses/{response_id}"): Rule(
+        role_has(Perm.FEEDBACK_VIEW), 200, lambda w: f"/responses/{w.response.pk}"
+    ),
+    ("GET", "/surveys/{survey_id}/rules"): Rule(
+        role_has(Perm.SURVEY_SEND), 200, lambda w: f"/surveys/{w.survey.pk}/rules"
+    ),
+    ("POST", "/surveys/{survey_id}/rules"): Rule(
+        role_has(Perm.SURVEY_MANAGE),
+        201,
+        lambda w: f"/surveys/{w.survey.pk}/rules",
+        lambda w: {"delay_days": 5},
+    ),
+    ("DELETE", "/rules/{rule_id}"): Rule(
+        role_has(Perm.SURVEY_MANAGE), 204, lambda w: f"/rules/{w.rule.pk}"
+    ),
+    ("GET", "/follow-ups"): Rule(role_has(Perm.FOLLOW_UP_WORK), 200, lambda w: "/follow-ups"),
+    ("GET", "/follow-ups/{follow_up_id}"): Rule(
+        works_follow_up, 200, lambda w: f"/follow-ups/{w.follow_up.pk}"
+    ),
+    ("PATCH", "/follow-ups/{follow_up_id}"): Rule(
+        works_follow_up,
+        200,
+        lambda w: f"/follow-ups/{w.follow_up.pk}",
+        lambda w: {"status": "contacted"},
+    ),
+    ("GET", "/comments"): Rule(role_has(Perm.FEEDBACK_VIEW), 200, lambda w: "/comments"),
+    ("POST", "/comments/{comment_id}/sentiment"): Rule(
+        role_has(Perm.SENTIMENT_CORRECT),
+        200,
+        lambda w: f"/comments/{w.comment.pk}/sentiment",
+        lambda w: {"label": "negative"},
+    ),
 }
 
 _SCHEMA = api.get_openapi_schema(path_prefix="")
@@ -212,13 +338,21 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         TimelineEvent,
         IdempotencyRecord,
         User,
+        Survey,
+        Question,
+        Invitation,
+        Response,
+        Answer,
+        Comment,
+        FollowUp,
+        TriggerRule,
     ]
     return {m.__name__: list(m._default_manager.order_by("pk").values()) for m in models}
 
 
 def test_every_route_has_a_rule() -> None:
     assert set(ROUTES) == set(RULES)
-    assert len(ROUTES) == 22
+    assert len(ROUTES) == 41
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -260,6 +394,17 @@ def test_expected_table_matches_the_role_table(world: World) -> None:
     ]
     assert [r for r in ROLES[:-1] if role_has(Perm.CUSTOMER_DELETE)(users[r], world)] == ["admin"]
     assert [r for r in ROLES[:-1] if closes_task(users[r], world)] == ["admin", "manager", "sales"]
+    assert [r for r in ROLES[:-1] if works_follow_up(users[r], world)] == [
+        "admin",
+        "manager",
+        "sales",
+        "service",
+    ]
+    assert [r for r in ROLES[:-1] if role_has(Perm.SURVEY_MANAGE)(users[r], world)] == [
+        "admin",
+        "manager",
+        "marketing",
+    ]
 
 
 # --- SECURITY.md #2: IDOR -------------------------------------------------------------------

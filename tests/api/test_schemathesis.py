@@ -26,6 +26,9 @@ from schemathesis.specs.openapi.checks import (
 
 from mehvar.api import api
 from mehvar.core.models import ApiToken
+from mehvar.feedback.models import Comment
+from mehvar.feedback.responding import answers_save, invitation_create, response_for_invitation
+from mehvar.feedback.surveys import survey_save, survey_set_status, trigger_rule_save
 from mehvar.wsgi import application
 
 CHECKS = [
@@ -56,11 +59,27 @@ def _requests_keep_the_test_connection() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
+def _feedback_records(users: dict[str, Any], customer: Any) -> None:
+    """A survey with an unhappy answer (so a follow-up), a sending rule and a comment."""
+    survey = survey_save(
+        actor=users["admin"],
+        data={"title_fa": "رضایت", "questions": [{"key": "nps", "kind": "nps", "text_fa": "؟"}]},
+    )
+    survey = survey_set_status(actor=users["admin"], survey=survey, status="active")
+    trigger_rule_save(actor=users["admin"], survey=survey, data={})
+    invitation = invitation_create(actor=None, survey=survey, customer=customer, channel="link")
+    answers_save(response=response_for_invitation(invitation), raw={"nps": 2}, submit=True)
+    Comment.objects.create(
+        customer=customer, survey=survey, source="survey", ref_type="test", ref_id="1",
+        text="دیر رسید", sentiment="negative",
+    )  # fmt: skip
+
+
 @pytest.fixture(params=["sales", "manager"])
 def bearer(request: pytest.FixtureRequest, users: dict[str, Any], make_customer: Any) -> str:
     # Records to find, open, edit and order for, so that not every lookup is a 404.
-    for _ in range(3):
-        make_customer(owner=users["sales"])
+    customers = [make_customer(owner=users["sales"]) for _ in range(3)]
+    _feedback_records(users, customers[0])
     return "Bearer " + ApiToken.issue(user=users[request.param], name="schemathesis")[1]
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from mehvar.analytics.kano import KanoCategory
 from mehvar.analytics.nps import ces, csat, nps
@@ -197,7 +197,8 @@ def test_breakdown_by_product_touchpoint_and_department(users: dict[str, Any]) -
     answer(other, nps=5, ces=5)
     answer(other, at=None, nps=0)  # partial: left out of every group
 
-    by_product = selectors.score_breakdown(EVERYTHING, "product")
+    with translation.override("en"):
+        by_product = selectors.score_breakdown(EVERYTHING, "product")
     assert [(r.key, r.label, r.scores["nps"].n) for r in by_product] == [
         (str(pen.pk), "خودکار", 3),
         ("", "Not set", 2),

@@ -186,7 +186,9 @@ def survey_set_status(*, actor: User, survey: Survey, status: SurveyStatus | str
     status = SurveyStatus(status)
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
     if status == SurveyStatus.ACTIVE and not survey.questions.exists():
-        raise ServiceError(_("Add at least one question before opening the survey."))
+        raise ServiceError(
+            _("Add at least one question before opening the survey."), code=ErrorCode.CONFLICT
+        )
     survey.status = status
     survey.save(update_fields=["status", "updated_at"])
     return survey
