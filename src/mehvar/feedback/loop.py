@@ -229,7 +229,8 @@ def follow_up_alert(follow_up_id: int) -> bool:
     """Tell the assignee (email; SMS arrives with the messaging issue). Safe to run twice."""
     with transaction.atomic():
         follow_up = (
-            FollowUp.objects.select_for_update()
+            # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins.
+            FollowUp.objects.select_for_update(of=("self",))
             .select_related("assignee", "customer")
             .filter(pk=follow_up_id, alerted_at__isnull=True)
             .first()
