@@ -420,3 +420,14 @@ def test_has_feedback(survey: Survey) -> None:
     assert not selectors.has_feedback()
     answer(survey, at=timezone.now(), nps=3)
     assert selectors.has_feedback()
+
+
+def test_staff_notes_and_calls_are_not_customers_words_on_the_dashboard() -> None:
+    comment("مشتری از تاخیر گله داشت", "negative", ORDIBEHESHT, keywords=["تاخیر"])
+    comment("تماس خوشامدگویی", "neutral", ORDIBEHESHT, source="note", keywords=["تماس"])
+    comment("پیگیری سفارش", "neutral", ORDIBEHESHT, source="call", keywords=["پیگیری"])
+
+    months = selectors.sentiment_over_time(EVERYTHING)
+
+    assert [(m.positive, m.neutral, m.negative) for m in months] == [(0, 0, 1)]
+    assert [t.term for t in selectors.top_topics(EVERYTHING)] == ["تاخیر"]

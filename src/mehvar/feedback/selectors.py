@@ -36,6 +36,7 @@ from mehvar.feedback.answers import SCALES
 from mehvar.feedback.models import (
     Answer,
     Comment,
+    CommentSource,
     FollowUp,
     FollowUpStatus,
     QuestionKind,
@@ -169,11 +170,19 @@ def submitted_responses(filters: DashboardFilters) -> QuerySet[Response]:
     )
 
 
+# The dashboard's "what customers say" is their own words: survey comments and imported ones.
+# Staff notes and call logs are read too (they are on the wall and in each comment's sentiment),
+# but counting them here would make the topics "call", "introduction", "follow-up".
+CUSTOMER_WORDS = (CommentSource.SURVEY, CommentSource.IMPORT)
+
+
 def _comments(filters: DashboardFilters) -> QuerySet[Comment]:
-    # Without survey filters every comment counts (notes, calls and imports have no survey);
-    # with one, only comments from answers to the matching surveys do.
-    return Comment.objects.filter(_time_q(filters, "occurred_at")).filter(
-        _survey_q(filters, "survey")
+    # Without survey filters imports count too (they have no survey); with one, only comments
+    # from answers to the matching surveys do.
+    return (
+        Comment.objects.filter(source__in=CUSTOMER_WORDS)
+        .filter(_time_q(filters, "occurred_at"))
+        .filter(_survey_q(filters, "survey"))
     )
 
 
