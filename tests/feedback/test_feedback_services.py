@@ -520,3 +520,24 @@ def test_a_chain_of_follow_up_questions_collapses_with_its_first_link(
     # Raising the score drops "why"; "more" (required, asked only after "why") goes with it.
     responding.answers_save(response=response, raw={"nps": "10"}, submit=True)
     assert list(response.answers.values_list("question__key", flat=True)) == ["nps"]
+
+
+def test_only_recent_negative_imported_comments_open_a_follow_up(
+    users: dict[str, Any], make_customer: Any
+) -> None:
+    from mehvar.feedback.voice import ImportedComment, comments_import
+
+    customer = make_customer()
+    now = timezone.now()
+    comments_import(
+        actor=users["manager"],
+        rows=[
+            ImportedComment(customer, "سفارشم خراب رسید و کسی جواب نداد", now, "r1"),
+            ImportedComment(customer, "جنس تقلبی بود، خیلی بد", now - timedelta(days=60), "r2"),
+            ImportedComment(customer, "عالی بود، ممنونم", now, "r3"),
+        ],
+    )
+    follow_up = FollowUp.objects.get()
+    assert follow_up.comment is not None
+    assert follow_up.comment.ref_id == "r1"
+    assert follow_up.reasons == ["negative_comment"]

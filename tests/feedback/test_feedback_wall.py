@@ -33,10 +33,10 @@ def body(response: Any) -> str:
 def comment(text: str, *, hours_ago: float = 0, **extra: Any) -> Comment:
     # Written directly: the wall only reads rows, whatever model produced their sentiment.
     defaults: dict[str, Any] = {
-        "source": CommentSource.NOTE,
+        "source": CommentSource.SURVEY,
         "sentiment": "neutral",
         "score": 0.0,
-        "ref_type": "customers.note",
+        "ref_type": "feedback.answer",
         "ref_id": str(next(_refs)),
         "occurred_at": timezone.now() - timedelta(hours=hours_ago),
     }
@@ -74,13 +74,13 @@ def test_customer_words_are_escaped(users: dict[str, Any], client: Client) -> No
 
 def test_filters_by_the_label_the_company_believes(users: dict[str, Any], client: Client) -> None:
     survey = Survey.objects.create(title_fa="خرید")
-    comment("model says negative", sentiment="negative", score=-0.5)
+    comment("model says negative", sentiment="negative", score=-0.5, source=CommentSource.NOTE)
     comment("corrected to negative", sentiment="positive", corrected="negative")
     comment("corrected away from negative", sentiment="negative", corrected="neutral")
     comment("a survey answer", sentiment="neutral", source=CommentSource.SURVEY, survey=survey)
     login(client, users["service"])
 
-    negative = body(client.get(reverse("feedback:wall") + "?sentiment=negative"))
+    negative = body(client.get(reverse("feedback:wall") + "?sentiment=negative&source="))
     assert "model says negative" in negative
     assert "corrected to negative" in negative
     assert "corrected away from negative" not in negative
@@ -193,3 +193,20 @@ def test_an_inactive_account_cannot_correct(users: dict[str, Any], client: Clien
     words.refresh_from_db()
     assert response.status_code in (302, 403)
     assert words.corrected is None
+
+
+def test_the_wall_opens_on_customers_words_and_staff_notes_are_one_choice_away(
+    users: dict[str, Any], client: Client
+) -> None:
+    comment("پاسخ مشتری در نظرسنجی")
+    comment("نظر واردشده از سایت", source=CommentSource.IMPORT, ref_type="import")
+    comment("یادداشت همکار فروش", source=CommentSource.NOTE, ref_type="customers.note")
+    login(client, users["sales"])
+
+    first_visit = body(client.get(reverse("feedback:wall")))
+    assert "پاسخ مشتری در نظرسنجی" in first_visit
+    assert "نظر واردشده از سایت" in first_visit
+    assert "یادداشت همکار فروش" not in first_visit
+
+    everything = body(client.get(reverse("feedback:wall") + "?source="))
+    assert "یادداشت همکار فروش" in everything

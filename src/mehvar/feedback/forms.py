@@ -24,6 +24,7 @@ from mehvar.core.persian import to_latin_digits
 from mehvar.customers.forms import BootstrapForm, LatinIntegerField, employees
 from mehvar.customers.models import Customer, Product
 from mehvar.feedback.branching import OPERATORS
+from mehvar.feedback.lists import CUSTOMER_WORDS
 from mehvar.feedback.models import (
     CommentSource,
     FollowUpStatus,
@@ -411,7 +412,13 @@ class WallFilterForm(BootstrapForm):
         label=_("Sentiment"), required=False, choices=[("", _("All")), *Sentiment.choices]
     )
     source = forms.ChoiceField(
-        label=_("Source"), required=False, choices=[("", _("All")), *CommentSource.choices]
+        label=_("Source"),
+        required=False,
+        choices=[
+            (CUSTOMER_WORDS, _("Customers' own words")),
+            ("", _("Everything, with staff notes and calls")),
+            *CommentSource.choices,
+        ],
     )
     survey = forms.ModelChoiceField(
         label=_("Survey"),

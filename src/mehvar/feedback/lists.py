@@ -21,6 +21,7 @@ from mehvar.feedback.models import (
     QUALITY_DIMENSIONS,
     Answer,
     Comment,
+    CommentSource,
     FollowUp,
     FollowUpReason,
     FollowUpStatus,
@@ -194,6 +195,11 @@ def is_overdue(follow_up: FollowUp, *, now: datetime | None = None) -> bool:
 # --- The feedback wall ---------------------------------------------------------------------
 
 
+# The wall's default: what customers wrote themselves (survey answers, imported comments), not
+# the notes and call logs staff wrote about them — those are one choice away.
+CUSTOMER_WORDS = "customer"
+
+
 def wall_comments(
     *, sentiment: str = "", source: str = "", survey: Survey | None = None
 ) -> QuerySet[Comment]:
@@ -204,7 +210,9 @@ def wall_comments(
         comments = comments.filter(
             Q(corrected=sentiment) | Q(corrected__isnull=True, sentiment=sentiment)
         )
-    if source:
+    if source == CUSTOMER_WORDS:
+        comments = comments.filter(source__in=(CommentSource.SURVEY, CommentSource.IMPORT))
+    elif source:
         comments = comments.filter(source=source)
     if survey is not None:
         comments = comments.filter(survey=survey)

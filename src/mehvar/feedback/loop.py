@@ -39,6 +39,7 @@ from mehvar.feedback.models import (
 )
 
 DETRACTOR_MAX: Final = 6
+RECENT_DAYS: Final = 14  # a negative comment older than this opens no follow-up
 LOW_CSAT_MAX: Final = 2
 # Staff write notes and call logs; only what customers wrote themselves opens a follow-up.
 _CUSTOMER_WORDS: Final = frozenset({CommentSource.SURVEY, CommentSource.IMPORT})
@@ -136,6 +137,8 @@ def follow_up_for_comment(comment: Comment) -> FollowUp | None:
     """A negative comment a customer wrote: extend its response's follow-up or open one."""
     if comment.label != Sentiment.NEGATIVE or comment.source not in _CUSTOMER_WORDS:
         return None
+    if comment.occurred_at < timezone.now() - timedelta(days=RECENT_DAYS):
+        return None  # an old review imported today is history: nobody can call back about it
     reason = [FollowUpReason.NEGATIVE_COMMENT.value]
     if comment.ref_type == "feedback.answer":
         response = Response.objects.filter(answers__pk=comment.ref_id).first()

@@ -7,6 +7,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from mehvar.core.models import User
 from mehvar.feedback import loop, triggers, voice
 
 logger = logging.getLogger(__name__)
@@ -41,3 +42,15 @@ def run_survey_triggers() -> None:
 def retrain_sentiment() -> None:
     run = voice.sentiment_retrain()
     logger.info("sentiment retraining: %s (%s labels)", run.succeeded, run.labels)
+
+
+@db_task()
+def retrain_sentiment_now(actor_id: int | None = None) -> None:
+    """Retraining asked for from the wall ("Retrain now"); the result shows on the wall."""
+    actor = User.objects.filter(pk=actor_id, is_active=True).first() if actor_id else None
+    if actor_id and actor is None:
+        return  # the person left (or was switched off) before the task ran
+    run = voice.sentiment_retrain(actor=actor)
+    logger.info(
+        "sentiment retraining asked by %s: %s (%s labels)", actor_id, run.succeeded, run.labels
+    )

@@ -22,6 +22,13 @@ urlpatterns = [
     path(
         "feedback/comments/<int:pk>/sentiment/", views.comment_correct_view, name="comment_correct"
     ),
+    path("feedback/comments/import/", views.comment_import_view, name="comment_import"),
+    path(
+        "feedback/comments/import/columns/",
+        views.comment_import_columns,
+        name="comment_import_columns",
+    ),
+    path("feedback/sentiment/retrain/", views.sentiment_retrain_view, name="sentiment_retrain"),
     # the dashboard (views_dashboard.py)
     path("feedback/", views_dashboard.dashboard, name="dashboard"),
     # The public answer pages (views_public.py) have short paths: they are typed from SMS

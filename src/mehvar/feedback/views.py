@@ -31,7 +31,9 @@ from mehvar.core.models import User
 from mehvar.core.roles import Perm, has_perm
 from mehvar.customers.models import Customer
 from mehvar.customers.selectors import CustomerFilters, customer_list
-from mehvar.feedback import lists, loop, responding, surveys, voice
+from mehvar.feedback import comment_import as importing
+from mehvar.feedback import lists, loop, responding, surveys, tasks, voice
+from mehvar.feedback.comment_import_forms import CommentColumnsForm, CommentUploadForm
 from mehvar.feedback.forms import (
     FOLLOW_UP_SCOPES,
     MAX_INVITES,
@@ -54,6 +56,7 @@ from mehvar.feedback.models import (
     Invitation,
     QuestionKind,
     Response,
+    Sentiment,
     Survey,
     SurveyStatus,
     TriggerRule,
@@ -62,6 +65,7 @@ from mehvar.feedback.starters import STARTERS
 
 PAGE_SIZE = 25
 WALL_PAGE_SIZE = 20
+REPORT_PROBLEMS_SHOWN = 1000
 SEARCH_LIMIT = 20
 
 
@@ -566,7 +570,9 @@ def wall(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.FEEDBACK_VIEW):
         return _denied(request)
-    form = WallFilterForm(request.GET)
+    query = request.GET.copy()
+    query.setdefault("source", lists.CUSTOMER_WORDS)  # a first visit shows customers' words
+    form = WallFilterForm(query)
     valid = form.is_valid()
     data = form.cleaned_data if valid else {}
     comments = lists.wall_comments(
@@ -579,6 +585,8 @@ def wall(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page_obj": page_obj if valid else None,
         "can_correct": has_perm(actor, Perm.SENTIMENT_CORRECT),
+        "can_import": importing.may_import_comments(actor),
+        "training": _training_panel() if has_perm(actor, Perm.SENTIMENT_TRAIN) else None,
     }
     return render_page_or_partial(
         request,
@@ -619,3 +627,120 @@ def comment_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("feedback:wall")
     context = {"comment": comment, "can_correct": True, "error": error, "just_corrected": not error}
     return render(request, "feedback/partials/comment_card.html", context, status=status)
+
+
+# --- Retraining the sentiment model --------------------------------------------------------
+
+
+def _training_panel() -> dict[str, Any]:
+    state = voice.training_state()
+    last = state.last
+    message = ""
+    if last is not None and not last.succeeded:
+        # The library keeps its msgid and values, so the reason reads in the viewer's language.
+        template, params = last.data.get("template"), last.data.get("params")
+        if isinstance(template, str) and isinstance(params, dict):
+            message = _(template) % params
+        else:
+            message = last.message
+    return {"state": state, "last": last, "message": message}
+
+
+@login_required
+@require_POST
+def sentiment_retrain_view(request: HttpRequest) -> HttpResponse:
+    """ "Retrain now": the company's model learns from the corrections, in the background."""
+    actor = _actor(request)
+    if not has_perm(actor, Perm.SENTIMENT_TRAIN):
+        return _denied(request, _("Retraining is for managers."))
+    if voice.training_state().running:
+        messages.info(request, _("A retraining is already running; its result shows here soon."))
+        return redirect("feedback:wall")
+    tasks.retrain_sentiment_now(actor.pk)
+    messages.success(
+        request, _("Retraining started; its result shows in the panel below in a minute.")
+    )
+    return redirect("feedback:wall")
+
+
+# --- Importing comments --------------------------------------------------------------------
+
+
+def _columns_page(
+    request: HttpRequest,
+    upload: importing.Upload,
+    form: CommentColumnsForm,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"upload": upload, "form": form, "max_rows": importing.MAX_ROWS}
+    return render(request, "feedback/pages/comment_import_columns.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_import_view(request: HttpRequest) -> HttpResponse:
+    """Upload a file of customers' comments; a readable one goes on to its columns."""
+    actor = _actor(request)
+    if not importing.may_import_comments(actor):
+        return _denied(request)
+    form = CommentUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["file"]
+        try:
+            upload = importing.upload_keep(
+                actor=actor, upload=file, filename=file.name or "", size=file.size or 0
+            )
+        except PermissionDenied as exc:
+            return _denied(request, exc.message)
+        except ValidationFailed as exc:
+            form.add_service_errors(exc.errors)
+        else:
+            columns = CommentColumnsForm(initial={"token": upload.token}, headers=upload.columns)
+            return _columns_page(request, upload, columns)
+    context = {
+        "form": form,
+        "max_rows": importing.MAX_ROWS,
+        "max_text": importing.MAX_TEXT,
+        "max_mb": importing.MAX_BYTES // (1024 * 1024),
+    }
+    status = 422 if form.errors else 200
+    return render(request, "feedback/pages/comment_import.html", context, status=status)
+
+
+@login_required
+@require_POST
+def comment_import_columns(request: HttpRequest) -> HttpResponse:
+    """The chosen columns: store the valid rows (one transaction) and report every row."""
+    actor = _actor(request)
+    if not importing.may_import_comments(actor):
+        return _denied(request)
+    token = request.POST.get("token", "")
+    try:
+        upload = importing.upload_get(actor=actor, token=token)
+    except PermissionDenied as exc:
+        return _denied(request, exc.message)
+    except ValidationFailed as exc:
+        messages.error(request, str(exc.errors.get("file") or exc.message))
+        return redirect("feedback:comment_import")
+    form = CommentColumnsForm(request.POST, headers=upload.columns)
+    if not form.is_valid():
+        return _columns_page(request, upload, form, status=422)
+    try:
+        report = importing.comments_file_import(actor=actor, token=token, columns=form.columns())
+    except PermissionDenied as exc:
+        return _denied(request, exc.message)
+    except ValidationFailed as exc:
+        form.add_service_errors(exc.errors)
+        return _columns_page(request, upload, form, status=422)
+    css = {"positive": "success", "neutral": "secondary", "negative": "danger"}
+    context = {
+        "report": report,
+        "problems": report.problems[:REPORT_PROBLEMS_SHOWN],
+        "problems_hidden": max(0, len(report.problems) - REPORT_PROBLEMS_SHOWN),
+        "sentiments": [
+            (label, css[value], report.sentiments.get(value, 0))
+            for value, label in Sentiment.choices
+        ],
+    }
+    return render(request, "feedback/pages/comment_import_report.html", context)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -40,12 +40,18 @@ from mehvar.feedback.models import (
     SentimentTraining,
 )
 from mehvar.text.errors import TextInputError
-from mehvar.text.sentiment import SentimentModel, load_model, train_company_model
+from mehvar.text.sentiment import (
+    MIN_CORRECTIONS,
+    SentimentModel,
+    load_model,
+    train_company_model,
+)
 from mehvar.text.topics import keywords_of
 
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH: Final = 500
+RUN_TIMEOUT: Final = timedelta(minutes=30)  # a retraining still unfinished after this died
 
 
 def company_model_path() -> Path:
@@ -251,6 +257,35 @@ def training_labels() -> tuple[list[str], list[str]]:
     rows = Comment.objects.exclude(corrected__isnull=True).values_list("text", "corrected")
     texts, labels = zip(*rows, strict=True) if rows else ((), ())
     return list(texts), list(labels)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingState:
+    """What the retraining panel shows: the labels there are, the last run, the model in use."""
+
+    corrections: int
+    needed: int
+    last: SentimentTraining | None
+    model_version: str
+
+    @property
+    def running(self) -> bool:
+        """A run started lately and not finished (a second one would race it for the file)."""
+        last = self.last
+        return (
+            last is not None
+            and last.finished_at is None
+            and last.started_at > timezone.now() - RUN_TIMEOUT
+        )
+
+
+def training_state() -> TrainingState:
+    return TrainingState(
+        corrections=Comment.objects.exclude(corrected__isnull=True).count(),
+        needed=MIN_CORRECTIONS,
+        last=SentimentTraining.objects.first(),
+        model_version=current_model().version,
+    )
 
 
 def sentiment_retrain(*, actor: User | None = None) -> SentimentTraining:
