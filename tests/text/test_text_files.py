@@ -113,7 +113,14 @@ def test_add_sentiment_keeps_order_and_empty_rows() -> None:
             ["positive", "neutral", "negative", "positive", "negative"],
             "star ratings",
         ),
-        (["-1", "0", "1"], None, ["negative", "neutral", "positive"], "-1 = negative"),
+        (["-1", "0", "1"], None, ["negative", "neutral", "positive"], "the sign"),
+        (
+            ["-2", "-1", "0", "1", "2"],
+            None,
+            ["negative", "negative", "neutral", "positive", "positive"],
+            "the sign",
+        ),
+        (["Mixed", "POSITIVE"], None, ["neutral", "positive"], "label names"),
         (["yes", "no"], "yes", ["positive", "negative"], "'yes' = positive"),
     ],
 )

@@ -199,7 +199,7 @@ _SPELLINGS: Final[dict[str, Label]] = {
         "negative",
     ),
     **dict.fromkeys(
-        ["neutral", "neu", "none", "no_idea", "خنثی", "بی‌طرف", "بیطرف", "بی طرف"],
+        ["neutral", "neu", "none", "no_idea", "mixed", "خنثی", "بی‌طرف", "بیطرف", "بی طرف"],
         "neutral",
     ),
 }  # fmt: skip
@@ -245,7 +245,7 @@ def map_labels(
 
     - ``positive_label`` with exactly two distinct values: that one positive, the other negative.
     - Only 0 and 1: 1 is positive (the common convention; ``--positive-label 0`` turns it).
-    - Only -1, 0 and 1: the sign.
+    - Only -2 … 2 (e.g. -1, 0, 1): the sign.
     - Numbers within 1–5 (any beyond 0/1): star ratings, 1–2 negative, 3 neutral, 4–5 positive.
     - Otherwise the spellings positive/pos/happy/مثبت …, neutral/neu/خنثی …, negative/neg/sad/منفی.
     """
@@ -269,10 +269,14 @@ def map_labels(
                 None if not v else "positive" if float(v) == 1 else "negative" for v in normal
             ]
             return mapped, "1 = positive, 0 = negative"
-        if found <= {-1.0, 0.0, 1.0}:
-            signs: dict[float, Label] = {-1: "negative", 0: "neutral", 1: "positive"}
-            mapped = [None if not v else signs[float(v)] for v in normal]
-            return mapped, "-1 = negative, 0 = neutral, 1 = positive"
+        if found <= {-2.0, -1.0, 0.0, 1.0, 2.0}:
+            # -1/0/1, or SentiPers-style -2..2 (very negative … very positive): the sign.
+            mapped = [
+                None if not v else "negative" if float(v) < 0 else "positive" if float(v) > 0
+                else "neutral"
+                for v in normal
+            ]  # fmt: skip
+            return mapped, "the sign: below 0 = negative, 0 = neutral, above 0 = positive"
         if found <= {1.0, 2.0, 3.0, 4.0, 5.0}:
             stars: dict[float, Label] = {1: "negative", 2: "negative", 3: "neutral"}
             mapped = [None if not v else stars.get(float(v), "positive") for v in normal]
