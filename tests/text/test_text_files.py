@@ -121,6 +121,7 @@ def test_add_sentiment_keeps_order_and_empty_rows() -> None:
             "the sign",
         ),
         (["Mixed", "POSITIVE"], None, ["neutral", "positive"], "label names"),
+        (["2", "0", "1"], None, ["positive", "negative", "neutral"], "0 = negative"),
         (["yes", "no"], "yes", ["positive", "negative"], "'yes' = positive"),
     ],
 )

@@ -245,7 +245,8 @@ def map_labels(
 
     - ``positive_label`` with exactly two distinct values: that one positive, the other negative.
     - Only 0 and 1: 1 is positive (the common convention; ``--positive-label 0`` turns it).
-    - Only -2 … 2 (e.g. -1, 0, 1): the sign.
+    - Only 0, 1 and 2: negative, neutral, positive (the usual three-class coding).
+    - Only -2 … 2 with a negative value (e.g. -1, 0, 1): the sign.
     - Numbers within 1–5 (any beyond 0/1): star ratings, 1–2 negative, 3 neutral, 4–5 positive.
     - Otherwise the spellings positive/pos/happy/مثبت …, neutral/neu/خنثی …, negative/neg/sad/منفی.
     """
@@ -269,7 +270,11 @@ def map_labels(
                 None if not v else "positive" if float(v) == 1 else "negative" for v in normal
             ]
             return mapped, "1 = positive, 0 = negative"
-        if found <= {-2.0, -1.0, 0.0, 1.0, 2.0}:
+        if found <= {0.0, 1.0, 2.0}:
+            three: dict[float, Label] = {0: "negative", 1: "neutral", 2: "positive"}
+            mapped = [None if not v else three[float(v)] for v in normal]
+            return mapped, "0 = negative, 1 = neutral, 2 = positive"
+        if found <= {-2.0, -1.0, 0.0, 1.0, 2.0} and min(found) < 0:
             # -1/0/1, or SentiPers-style -2..2 (very negative … very positive): the sign.
             mapped = [
                 None if not v else "negative" if float(v) < 0 else "positive" if float(v) > 0
