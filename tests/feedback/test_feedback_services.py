@@ -541,3 +541,14 @@ def test_only_recent_negative_imported_comments_open_a_follow_up(
     assert follow_up.comment is not None
     assert follow_up.comment.ref_id == "r1"
     assert follow_up.reasons == ["negative_comment"]
+
+
+def test_a_refused_submit_keeps_the_answers_that_were_fine(
+    users: dict[str, Any], make_customer: Any
+) -> None:
+    survey = make_survey(users["manager"], [EVERY_TYPE[0], EVERY_TYPE[2]])
+    response = responding.response_for_invitation(invite(survey, make_customer(), users["sales"]))
+    response, errors = responding.answers_save(response=response, raw={"nps": "7"}, submit=True)
+    assert set(errors) == {"csat"}  # required, not answered
+    assert response.submitted_at is None
+    assert dict(response.answers.values_list("question__key", "value")) == {"nps": 7}

@@ -182,7 +182,8 @@ def answers_save(
 ) -> tuple[Response, dict[str, str]]:
     """Save the answers given by question key; keep the valid ones and report the others.
 
-    With ``submit`` and no errors the response is submitted (see :func:`response_submit`).
+    With ``submit`` and no errors the response is submitted (see :func:`response_submit`); when
+    the submit is refused, its reasons join the errors and the saved answers stay.
     Returns the response and the errors by question key (empty when all was well).
     """
     response = Response.objects.select_for_update().get(pk=response.pk)
@@ -208,7 +209,12 @@ def answers_save(
                 defaults={"value": cleaned, "answered_at": now},
             )
     if submit and not errors:
-        return response_submit(response=response), {}
+        # A refused submit (a required answer missing) must not take the saved answers with it.
+        try:
+            with transaction.atomic():
+                return response_submit(response=response), {}
+        except ValidationFailed as exc:
+            return response, {key: str(message) for key, message in exc.errors.items()}
     return response, errors
 
 
