@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from django.conf import settings
 from django.db import transaction
@@ -40,13 +40,13 @@ from mehvar.feedback.models import (
     SentimentTraining,
 )
 from mehvar.text.errors import TextInputError
-from mehvar.text.sentiment import (
-    MIN_CORRECTIONS,
-    SentimentModel,
-    load_model,
-    train_company_model,
-)
 from mehvar.text.topics import keywords_of
+
+if TYPE_CHECKING:
+    from mehvar.text.sentiment import SentimentModel
+
+# mehvar.text.sentiment (scikit-learn, ~1.5 s to import) is loaded on the first text to read,
+# not when a web process starts: most requests never read a comment.
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ _loaded: dict[str, tuple[float, SentimentModel]] = {}
 
 def current_model() -> SentimentModel:
     """The company's own model when one was trained, else the shipped one (cached per file)."""
+    from mehvar.text.sentiment import load_model
+
     path = company_model_path()
     if path.exists():
         mtime = path.stat().st_mtime
@@ -280,6 +282,8 @@ class TrainingState:
 
 
 def training_state() -> TrainingState:
+    from mehvar.text.sentiment import MIN_CORRECTIONS
+
     return TrainingState(
         corrections=Comment.objects.exclude(corrected__isnull=True).count(),
         needed=MIN_CORRECTIONS,
@@ -292,6 +296,8 @@ def sentiment_retrain(*, actor: User | None = None) -> SentimentTraining:
     """Train the company's model on its corrections; keep the old model when it cannot."""
     if actor is not None:
         require(actor, Perm.SENTIMENT_TRAIN)
+    from mehvar.text.sentiment import load_model, train_company_model
+
     texts, labels = training_labels()
     run = SentimentTraining.objects.create(labels=len(texts))
     try:

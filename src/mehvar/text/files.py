@@ -14,11 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from mehvar.core.persian import to_latin_digits
 from mehvar.text.errors import TextInputError, gettext_noop
-from mehvar.text.sentiment import Label, SentimentModel, load_model
+
+if TYPE_CHECKING:  # the model (scikit-learn) is imported only when a file is scored
+    from mehvar.text.sentiment import Label, SentimentModel
 
 __all__ = [
     "Evaluation",
@@ -147,6 +149,8 @@ def column_index(table: Table, column: str) -> int:
 def add_sentiment(table: Table, text_column: str, *, model: SentimentModel | None = None) -> Table:
     """The table with ``sentiment`` and ``score`` appended to every row, in the same order."""
     index = column_index(table, text_column)
+    from mehvar.text.sentiment import load_model
+
     results = (model or load_model()).predict([row[index] for row in table.rows])
     rows = [
         [*row, result.label, f"{result.score:.3f}"]
@@ -354,6 +358,8 @@ def evaluate(
     texts = [text for text, _ in kept]
     gold = [label for _, label in kept]
     binary = "neutral" not in gold
+    from mehvar.text.sentiment import load_model
+
     model = model or load_model()
     labels = ["positive", "negative"] if binary else ["positive", "neutral", "negative"]
     if binary:
