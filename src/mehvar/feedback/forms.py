@@ -139,7 +139,7 @@ class QuestionBlock:
         if op == "answered":
             value = None
         elif op == "in":
-            value = [part.strip() for part in raw.split(",") if part.strip()]
+            value = [part.strip() for part in raw.replace("،", ",").split(",") if part.strip()]
             if not value:
                 return None, str(_("List the answers, separated by commas."))
         elif op in ("lte", "gte"):
