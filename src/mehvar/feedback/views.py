@@ -476,9 +476,11 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
         return _denied(request)
     can_all = has_perm(actor, Perm.FOLLOW_UP_ASSIGN)
     scopes = [s for s in FOLLOW_UP_SCOPES if s != "all" or can_all]
-    scope = request.GET.get("scope", "mine")
+    # Managers and the service team watch every open follow-up; others start with their own.
+    default = "open" if can_all else "mine"
+    scope = request.GET.get("scope", default)
     if scope not in scopes:
-        scope = "mine"
+        scope = default
     now = timezone.now()
     page_obj = _page(request, lists.follow_ups_for(actor, scope, now=now))
     labels = {
