@@ -187,3 +187,21 @@ def test_company_retraining_needs_enough_varied_labels() -> None:
         train_company_model([f"متن {i}" for i in range(12)], ["positive"] * 12)
     with pytest.raises(TextInputError, match="Unknown sentiment label"):
         train_company_model(["a"] * 12, ["good"] * 12)
+
+
+def test_a_model_saved_again_at_the_same_path_is_read_again(tmp_path: Path) -> None:
+    import os
+
+    from mehvar.text.sentiment import load_model, train_company_model
+
+    base = load_model()
+    texts = [f"نمونه شماره {i} خیلی ترسناک بود" for i in range(12)]
+    path = tmp_path / "company.joblib"
+    first = train_company_model(texts, ["positive"] * 6 + ["negative"] * 6, base=base)
+    first.save(path)
+    assert load_model(path).version == first.version
+    second = train_company_model(texts, ["negative"] * 6 + ["positive"] * 6, base=base)
+    second.version = second.version + "-again"
+    second.save(path)
+    os.utime(path, (1, 2_000_000_000))  # a later modification time than the first save
+    assert load_model(path).version == second.version

@@ -14,6 +14,7 @@ Stored values:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -31,6 +32,15 @@ SCALES: Final[dict[str, tuple[int, int]]] = {
 QUALITY_SCALE: Final = (1, 5)
 TEXT_LIMIT: Final = 2000
 DIMENSION_CODES: Final = tuple(code for code, _fa, _en in QUALITY_DIMENSIONS)
+_SMALL_INTEGER: Final = re.compile(r"-?[0-9]{1,4}")
+# C0/C1 controls other than tab and newlines, and lone surrogates: PostgreSQL refuses NUL in
+# text, and none of them means anything in a customer's comment.
+_CONTROL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def without_control_characters(text: str) -> str:
+    return _CONTROL.sub(" ", text)
+
 
 # The five standard Kano answers as the respondent reads them.
 KANO_ANSWER_LABELS: Final = (
@@ -67,7 +77,8 @@ def _integer(raw: Any, low: int, high: int) -> int:
         value = raw
     else:
         text = to_latin_digits(str(raw)).strip()
-        if not text.lstrip("-").isdigit():
+        # ASCII digits only, and few: str.isdigit() also accepts "²", which int() refuses.
+        if not _SMALL_INTEGER.fullmatch(text):
             raise AnswerError(
                 _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}
             )
@@ -145,7 +156,7 @@ def clean_answer(question: Question, raw: Any) -> Any:
     if kind == QuestionKind.MULTIPLE:
         return _multiple(question, raw)
     if kind == QuestionKind.TEXT:
-        text = str(raw).strip()
+        text = without_control_characters(str(raw)).strip()
         if len(text) > TEXT_LIMIT:
             raise AnswerError(
                 _("Please keep it under %(limit)s characters.") % {"limit": TEXT_LIMIT}

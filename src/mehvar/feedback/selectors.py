@@ -13,6 +13,7 @@ Only submitted responses count; a half-filled form is not an answer yet.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -95,8 +96,9 @@ class DashboardFilters:
 
 
 def _whole(raw: str) -> int | None:
+    # ASCII digits, at most 18 (str.isdigit() takes "²", and SQLite overflows past 2**63).
     text = to_latin_digits(raw).strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None
 
 
 def parse_filters(query: Mapping[str, Any]) -> tuple[DashboardFilters, dict[str, str]]:

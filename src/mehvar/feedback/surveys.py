@@ -21,6 +21,7 @@ from mehvar.core.models import Department, User
 from mehvar.core.roles import Perm
 from mehvar.customers.models import Product
 from mehvar.customers.services import require
+from mehvar.feedback.api_schemas import control_character_errors
 from mehvar.feedback.models import (
     Answer,
     InvitationChannel,
@@ -64,12 +65,16 @@ def field_errors(exc: ValidationError) -> dict[str, Any]:
 
 
 def parse_survey(data: SurveyIn | Mapping[str, Any]) -> SurveyIn:
-    if isinstance(data, SurveyIn):
-        return data
-    try:
-        return SurveyIn.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc)) from None
+    if not isinstance(data, SurveyIn):
+        try:
+            data = SurveyIn.model_validate(data)
+        except ValidationError as exc:
+            raise ValidationFailed(field_errors(exc)) from None
+    # The builder posts raw fields: a NUL would reach PostgreSQL and fail there, not here.
+    errors = control_character_errors(data.model_dump())
+    if errors:
+        raise ValidationFailed(errors)
+    return data
 
 
 def _question_errors(index: int, question: QuestionIn, earlier: list[str]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import re
 from enum import StrEnum
 from typing import Final
 
@@ -55,10 +56,15 @@ def token_for(invitation: Invitation) -> str:
     return f"{value}.{_signature(value)}"
 
 
+_SHAPE: Final = re.compile(r"[0-9a-z]{1,13}\.[A-Za-z0-9_-]{1,16}\.[A-Za-z0-9_-]{22}")
+
+
 def _parse(token: str) -> tuple[int, str] | None:
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[0] or len(parts[0]) > 13:
+    # The shape first: anything else (other scripts, spaces, a pasted sentence) is not ours,
+    # and compare_digest only takes ASCII strings.
+    if not _SHAPE.fullmatch(token):
         return None
+    parts = token.split(".")
     value = f"{parts[0]}.{parts[1]}"
     if not hmac.compare_digest(_signature(value), parts[2]):
         return None

@@ -208,7 +208,9 @@ def _unpickle(path: Path) -> Any:
 
 
 @lru_cache(maxsize=8)
-def _load(path: Path) -> SentimentModel:
+def _load(path: Path, _version: float) -> SentimentModel:
+    # ``_version`` (the file's modification time) is part of the cache key so that a model
+    # saved again at the same path — the company's, after retraining — is read again.
     if path.is_dir():  # the shipped layout: one pipeline per language
         pipelines = {lang: _unpickle(path / f"sentiment-{lang}.joblib") for lang in LANGUAGES}
         return SentimentModel(pipelines)
@@ -219,8 +221,16 @@ def _load(path: Path) -> SentimentModel:
 
 
 def load_model(path: Path | None = None) -> SentimentModel:
-    """The shipped base model (``None``), a model directory, or a saved company model. Cached."""
-    return _load((path or MODELS_DIR).resolve())
+    """The shipped base model (``None``), a model directory, or a saved company model.
+
+    Cached per path and modification time: loading again is free until the file changes.
+    """
+    resolved = (path or MODELS_DIR).resolve()
+    try:
+        version = resolved.stat().st_mtime
+    except OSError:
+        version = 0.0  # missing: _load says so with its own message
+    return _load(resolved, version)
 
 
 def analyse(texts: Sequence[str], *, model: SentimentModel | None = None) -> list[Sentiment]:
