@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from mehvar.text import files
 from mehvar.text.errors import TextInputError
 from mehvar.text.files import (
+    TOO_LARGE_UNPACKED,
+    TOO_MANY_COLUMNS,
+    TOO_MANY_ROWS,
     Table,
     add_sentiment,
     column_index,
@@ -56,6 +60,79 @@ def test_read_xlsx(tmp_path: Path) -> None:
     assert table.rows == [["خیلی خوب بود", "5"], ["", "1"]]
 
 
+def _sparse_sheet(path: Path, cells: dict[str, object]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for coordinate, value in cells.items():
+        sheet[coordinate] = value
+    book.save(path)
+    return path
+
+
+def test_an_xlsx_with_a_far_cell_is_refused_without_reading_its_stated_size(
+    tmp_path: Path,
+) -> None:
+    # 4.8 KB: A1, XFD1 and A20001; read as its stated dimensions, 327 million cells.
+    path = _sparse_sheet(tmp_path / "wide.xlsx", {"A1": "comment", "XFD1": "x", "A20001": "z"})
+    for limits in ({}, {"max_rows": 20_000, "max_columns": 200}):
+        with pytest.raises(TextInputError) as caught:
+            read_table(path, **limits)  # type: ignore[arg-type]
+        assert caught.value.template == TOO_MANY_COLUMNS
+        assert caught.value.params["max"] == limits.get("max_columns", files.MAX_COLUMNS)
+
+
+def test_an_xlsx_is_read_by_its_cells_not_its_row_numbers(tmp_path: Path) -> None:
+    # A gap of 20,000 blank rows is no row at all: the two rows with values are read.
+    path = _sparse_sheet(tmp_path / "gap.xlsx", {"A1": "comment", "C1": "n", "A20001": "late"})
+    table = read_table(path, max_rows=1, max_columns=3)
+    assert table.columns == ["comment", "", "n"]
+    assert table.rows == [["late", "", ""]]
+    # One data row too many stops the reading; the sheet's rows are not counted to the end.
+    path = _sparse_sheet(tmp_path / "long.xlsx", {"A1": "c", "A2": "1", "A3": "2", "A9": "3"})
+    with pytest.raises(TextInputError) as caught:
+        read_table(path, max_rows=2)
+    assert caught.value.template == TOO_MANY_ROWS
+    assert caught.value.params == {"path": str(path), "max": 2, "rows": None}
+    assert len(read_table(path, max_rows=3).rows) == 3
+
+
+def test_an_xlsx_that_unpacks_too_large_is_refused_before_it_is_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _sparse_sheet(tmp_path / "big.xlsx", {"A1": "comment", "A2": "خوب " * 2000})
+    assert read_table(path).rows[0][0].startswith("خوب")
+    monkeypatch.setattr(files, "MAX_UNPACKED_BYTES", 10_000)
+
+    def never(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the workbook was opened")
+
+    monkeypatch.setattr("openpyxl.load_workbook", never)
+    with pytest.raises(TextInputError) as caught:
+        read_table(path)
+    assert caught.value.template == TOO_LARGE_UNPACKED
+
+
+def test_a_csv_past_the_limits_is_refused_and_its_rows_counted(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("comment\na\n\nb\nc\n", encoding="utf-8")
+    assert [row[0] for row in read_table(path, max_rows=3).rows] == ["a", "b", "c"]
+    with pytest.raises(TextInputError) as caught:
+        read_table(path, max_rows=2)
+    assert caught.value.template == TOO_MANY_ROWS
+    assert caught.value.params["rows"] == 3  # blank rows are not counted
+    path.write_text("a,b,c\n1,2,3,4\n", encoding="utf-8")
+    assert read_table(path, max_columns=4).columns == ["a", "b", "c", "column_4"]
+    with pytest.raises(TextInputError) as caught:
+        read_table(path, max_columns=3)
+    assert caught.value.template == TOO_MANY_COLUMNS
+    # Without limits (``mehvar text``) the columns are still bounded.
+    path.write_text(",".join(["x"] * (files.MAX_COLUMNS + 1)) + "\n", encoding="utf-8")
+    with pytest.raises(TextInputError) as caught:
+        read_table(path)
+    assert caught.value.template == TOO_MANY_COLUMNS
+
+
 def test_column_by_name_case_or_position_else_error_naming_columns() -> None:
     table = Table(["id", "Comment"], [["1", "x"]])
     assert column_index(table, "Comment") == 1
@@ -87,6 +164,23 @@ def test_write_csv_guards_formulas_but_not_numbers_or_our_score(tmp_path: Path) 
     assert rows[2] == ["+98912", "+3", "positive", "0.900"]  # numbers are not formulas
     assert rows[3] == ["'@SUM(A1)", "'-x", "neutral", "0.000"]
     assert rows[4] == ["'\tTAB", "5", "neutral", "-0.100"]
+
+
+def test_write_csv_guards_the_inputs_own_score_and_sentiment_columns() -> None:
+    table = Table(
+        ["score", "sentiment", "text"],
+        [['=HYPERLINK("x")', "@cmd", "افتضاح بود، پولم هدر رفت"], ["-3", "+x", "عالی بود"]],
+    )
+    out = io.StringIO()
+    write_csv(add_sentiment(table, "text"), out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[0] == ["score", "sentiment", "text", "sentiment", "score"]
+    assert rows[1][:2] == ['\'=HYPERLINK("x")', "'@cmd"]
+    assert rows[2][:2] == ["-3", "'+x"]
+    # Ours, appended, are written as they are: a label, and a number even when negative.
+    assert rows[1][3] == "negative"
+    assert rows[1][4].startswith("-")
+    assert float(rows[1][4]) < 0
 
 
 def test_add_sentiment_keeps_order_and_empty_rows() -> None:

@@ -4,24 +4,31 @@ Two synchronous steps. :func:`upload_keep` checks an uploaded CSV, TSV or XLSX f
 under ``DATA_DIR`` (named by the uploader and the file's SHA-256, never by the user's file name)
 and returns its columns in a signed token. :func:`comments_file_import` reads it again with the
 columns the person chose, stores every valid row in one transaction, reports every other one by
-row number, and deletes the file. Reading and decoding (UTF-8 with or without BOM, UTF-16,
-Windows-1256; comma, tab or semicolon) is :func:`mehvar.text.files.read_table`.
+row number, and deletes the file. The import first claims the file by renaming it, so a form
+sent twice imports once: the second request finds no file. Reading and decoding (UTF-8 with or
+without BOM, UTF-16, Windows-1256; comma, tab or semicolon) is
+:func:`mehvar.text.files.read_table`, which also stops at the row and column limits.
 
-A row without a reference of its own is named ``<SHA-256 prefix>:<row>``, so importing the same
-file again stores nothing new. Customers are matched by mobile (any digits, any format), national
-code, external id or mehvar's own number; a row whose customer is not found is stored anonymous
-and counted.
+A row's reference column is stored as ``<source>:<reference>`` (the source is a short name the
+person gives, «دیجی‌کالا», "Instagram", by default the file's name), so review 17 of one site is
+not taken for review 17 of another. A row without a reference of its own is named
+``<SHA-256 prefix>:<row>``, so importing the same file again stores nothing new. Control
+characters (NUL and the rest of C0 but tab and line breaks; PostgreSQL refuses NUL) in the
+text, customer and reference cells become spaces and are counted in the report. Customers are
+matched by mobile (any digits, any format), national code, external id or mehvar's own number;
+a row whose customer is not found is stored anonymous and counted.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePath
 from typing import IO, Final, Literal
@@ -45,7 +52,14 @@ from mehvar.customers.models import Customer
 from mehvar.feedback import voice
 from mehvar.feedback.voice import ImportedComment
 from mehvar.text.errors import TextInputError
-from mehvar.text.files import EMPTY_FILE, Table, read_table
+from mehvar.text.files import (
+    EMPTY_FILE,
+    TOO_LARGE_UNPACKED,
+    TOO_MANY_COLUMNS,
+    TOO_MANY_ROWS,
+    Table,
+    read_table,
+)
 
 MAX_ROWS: Final = 20_000
 MAX_TEXT: Final = 5_000
@@ -59,6 +73,9 @@ _CHUNK: Final = 500  # rows per store: the duplicate check is one ``IN`` query p
 _SALT: Final = "mehvar.feedback.comment-import"
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _ZIP_MAGIC: Final = b"PK\x03\x04"
+SOURCE_LENGTH: Final = 40  # a source's name, as the column step asks for it
+# C0 control characters but tab, line feed and carriage return; and DEL. PostgreSQL refuses NUL.
+_CONTROL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Legacy (Windows-1256, Arabic keyboard) files spell ی and ک with the Arabic letters.
 _ARABIC_LETTERS: Final = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
 
@@ -131,22 +148,35 @@ def _read(path: Path) -> Table:
     if path.suffix == ".xlsx" and _head(path) != _ZIP_MAGIC:
         raise _file_error(_("This is not an Excel (.xlsx) file."))
     try:
-        table = read_table(path)
+        # The limits are checked while reading: a file past them is not read to its end.
+        return read_table(path, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
     except TextInputError as exc:
         # The library's message names our stored path; say it in the reader's words instead.
-        if exc.template == EMPTY_FILE:
-            raise _file_error(_("The file is empty: no header row was found.")) from exc
-        raise _file_error(_("This file cannot be read as CSV, TSV or Excel (.xlsx).")) from exc
+        raise _file_error(_reading_error(exc)) from exc
     except (zipfile.BadZipFile, InvalidFileException, EOFError, TypeError) as exc:  # damaged
         raise _file_error(_("This file cannot be read as CSV, TSV or Excel (.xlsx).")) from exc
-    if len(table.columns) > MAX_COLUMNS:
-        raise _file_error(_("The file has more than %(n)d columns.") % {"n": MAX_COLUMNS})
-    if len(table.rows) > MAX_ROWS:
-        raise _file_error(
-            _("The file has %(rows)d rows; import at most %(max)d at a time. Split it.")
-            % {"rows": len(table.rows), "max": MAX_ROWS}
-        )
-    return table
+
+
+def _reading_error(exc: TextInputError) -> str:
+    if exc.template == EMPTY_FILE:
+        return _("The file is empty: no header row was found.")
+    if exc.template == TOO_MANY_COLUMNS:
+        return _("The file has more than %(n)d columns.") % {"n": MAX_COLUMNS}
+    if exc.template == TOO_MANY_ROWS:
+        rows = exc.params.get("rows")
+        if isinstance(rows, int):  # a CSV is counted to its end; an Excel sheet is not
+            return _("The file has %(rows)d rows; import at most %(max)d at a time. Split it.") % {
+                "rows": rows,
+                "max": MAX_ROWS,
+            }
+        return _(
+            "The file has more than %(max)d rows; import at most %(max)d at a time. Split it."
+        ) % {"max": MAX_ROWS}
+    if exc.template == TOO_LARGE_UNPACKED:
+        return _("This Excel file unpacks to more than %(mb)d MB. Save it as CSV, or split it.") % {
+            "mb": exc.params["mb"]
+        }
+    return _("This file cannot be read as CSV, TSV or Excel (.xlsx).")
 
 
 def upload_keep(*, actor: User, upload: IO[bytes], filename: str, size: int) -> Upload:
@@ -235,6 +265,7 @@ class Columns:
     match_by: MatchBy = "auto"
     date: int | None = None
     reference: int | None = None
+    source: str = ""  # names the reference's namespace; blank: the file's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +281,22 @@ class _Row:
     customer: str  # the cell, as written
     occurred_at: datetime
     reference: str
+    cleaned: int = 0  # cells whose control characters became spaces
+
+
+def _clean(cell: str) -> tuple[str, bool]:
+    """The cell with its control characters as spaces, and whether it had any."""
+    cleaned = _CONTROL.sub(" ", cell)
+    return cleaned, cleaned != cell
+
+
+def source_name(value: str, *, file_name: str = "") -> str:
+    """A source's name as stored in front of its references: one line, at most 40 characters;
+    blank: the file's name without its extension."""
+    name = " ".join(_CONTROL.sub(" ", value).split())[:SOURCE_LENGTH]
+    if not name:
+        name = " ".join(_CONTROL.sub(" ", PurePath(file_name).stem).split())[:SOURCE_LENGTH]
+    return name or "file"
 
 
 def _text(cell: str) -> str:
@@ -260,10 +307,13 @@ def _text(cell: str) -> str:
     return text
 
 
-def _reference(cell: str, *, sha256: str, row: int) -> str:
+def _reference(cell: str, *, sha256: str, row: int, source: str = "") -> str:
     reference = cell.strip()
     if not reference:
+        # The file's own digest: the same file is the same rows, whatever source it is given.
         return f"{sha256[:16]}:{row}"
+    if source:
+        reference = f"{source}:{reference}"
     if len(reference) > REFERENCE_LENGTH:
         # A long reference (a review's address) is kept as its digest, which is exactly as
         # unique; cutting it short could make two reviews one.
@@ -281,7 +331,11 @@ def _occurred_at(cell: str, now: datetime) -> datetime:
 def read_rows(
     table: Table, columns: Columns, *, sha256: str, now: datetime
 ) -> tuple[list[_Row], list[RowProblem]]:
-    """The usable rows and, by row number, what is wrong with the others (pure)."""
+    """The usable rows and, by row number, what is wrong with the others (pure).
+
+    A reference is stored as ``<columns.source>:<cell>`` (``columns.source`` as given: see
+    :func:`source_name`).
+    """
     width = len(table.columns)
     for index in (columns.text, columns.customer, columns.date, columns.reference):
         if index is not None and not 0 <= index < width:
@@ -292,7 +346,8 @@ def read_rows(
     for position, cells in enumerate(table.rows):
         number = position + 2
         wrong: list[str] = []
-        text = _text(cells[columns.text])
+        text_cell, text_cleaned = _clean(cells[columns.text])
+        text = _text(text_cell)
         if not text:
             wrong.append(_("The text is empty."))
         elif len(text) > MAX_TEXT:
@@ -310,8 +365,8 @@ def read_rows(
                     _("“%(value)s” is not a date; write it like 1403/01/05 or 2024-03-24.")
                     % {"value": cell.strip()[:40]}
                 )
-        raw = cells[columns.reference] if columns.reference is not None else ""
-        reference = _reference(raw, sha256=sha256, row=number)
+        raw, raw_cleaned = _clean(cells[columns.reference] if columns.reference is not None else "")
+        reference = _reference(raw, sha256=sha256, row=number, source=columns.source)
         if reference in seen:
             wrong.append(
                 _("The reference “%(value)s” is already in row %(row)d.")
@@ -322,8 +377,11 @@ def read_rows(
         if wrong:
             problems.extend(RowProblem(number, message) for message in wrong)
             continue
-        customer = cells[columns.customer].strip() if columns.customer is not None else ""
-        rows.append(_Row(number, text, customer, occurred_at, reference))
+        customer_cell, customer_cleaned = _clean(
+            cells[columns.customer] if columns.customer is not None else ""
+        )
+        cleaned = sum((text_cleaned, raw_cleaned, customer_cleaned))
+        rows.append(_Row(number, text, customer_cell.strip(), occurred_at, reference, cleaned))
     return rows, problems
 
 
@@ -404,6 +462,7 @@ class ImportReport:
     duplicates: int  # valid rows already imported before
     unmatched: int  # valid rows whose customer cell names no customer we know (kept anonymous)
     anonymous: int  # valid rows without a customer cell
+    cleaned: int = 0  # cells of the valid rows whose control characters became spaces
     problems: list[RowProblem] = field(default_factory=list)
     sentiments: dict[str, int] = field(default_factory=dict)
 
@@ -422,7 +481,27 @@ def comments_file_import(*, actor: User, token: str, columns: Columns) -> Import
     if columns.match_by not in MATCH_BY:
         raise ValidationFailed({"match_by": _("Choose how customers are found.")})
     kept = _kept(actor, token)
+    # Claim the file: of two requests for one upload (a form sent twice) only one can rename
+    # it, and the other is told it is gone. The name keeps the extension the reader goes by.
+    claimed = kept.path.with_name(f"{kept.path.stem}.claimed{kept.path.suffix}")
+    try:
+        kept.path.rename(claimed)
+    except FileNotFoundError as exc:
+        raise _file_error(_("This upload is no longer here; upload the file again.")) from exc
+    try:
+        report = _import(actor, replace(kept, path=claimed), columns)
+    except BaseException:
+        # Nothing was stored: give the file back, so the columns can be corrected and sent again.
+        with suppress(OSError):
+            claimed.rename(kept.path)
+        raise
+    claimed.unlink(missing_ok=True)
+    return report
+
+
+def _import(actor: User, kept: _Kept, columns: Columns) -> ImportReport:
     table = _read(kept.path)
+    columns = replace(columns, source=source_name(columns.source, file_name=kept.name))
     rows, problems = read_rows(table, columns, sha256=kept.sha256, now=timezone.now())
     customers = match_customers((row.customer for row in rows), columns.match_by)
     imported = [
@@ -449,7 +528,6 @@ def comments_file_import(*, actor: User, token: str, columns: Columns) -> Import
         1 for row, item in zip(rows, imported, strict=True) if row.customer and not item.customer
     )
     anonymous = sum(1 for row in rows if not row.customer)
-    kept.path.unlink(missing_ok=True)
     return ImportReport(
         name=kept.name,
         read=len(table.rows),
@@ -457,6 +535,7 @@ def comments_file_import(*, actor: User, token: str, columns: Columns) -> Import
         duplicates=len(rows) - stored,
         unmatched=unmatched,
         anonymous=anonymous,
+        cleaned=sum(row.cleaned for row in rows),
         problems=sorted(problems, key=lambda problem: problem.row),
         sentiments=dict(sentiments),
     )

@@ -8,7 +8,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mehvar.customers.forms import BootstrapForm
-from mehvar.feedback.comment_import import EXTENSIONS, Columns, MatchBy
+from mehvar.feedback.comment_import import (
+    EXTENSIONS,
+    SOURCE_LENGTH,
+    Columns,
+    MatchBy,
+    source_name,
+)
 
 MATCH_CHOICES: Final = [
     ("auto", _("Recognise: mobile, national code or external id")),
@@ -68,8 +74,16 @@ class CommentColumnsForm(BootstrapForm):
         help_text=_("Without one, the file and row number are used, so importing the same file "
                     "again adds nothing."),
     )  # fmt: skip
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=SOURCE_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "auto"}),
+        help_text=_("Where the comments come from, e.g. Digikala or Instagram: references are "
+                    "unique within a source. Without one, the file's name is used."),
+    )  # fmt: skip
 
-    def __init__(self, *args: Any, headers: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, headers: list[str], file_name: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         options = [(str(index), header) for index, header in enumerate(headers)]
         none = [("", _("— none —"))]
@@ -83,6 +97,8 @@ class CommentColumnsForm(BootstrapForm):
                 guess = "0"
             self.initial.setdefault(name, guess)
         self.initial.setdefault("match_by", "auto")
+        if file_name:
+            self.initial.setdefault("source", source_name("", file_name=file_name))
 
     def columns(self) -> Columns:
         data = self.cleaned_data
@@ -93,4 +109,5 @@ class CommentColumnsForm(BootstrapForm):
             match_by=match_by,
             date=data.get("date"),
             reference=data.get("reference"),
+            source=data.get("source") or "",
         )

@@ -11,7 +11,7 @@ for a person, tracked until the customer was contacted and the matter resolved.
 from __future__ import annotations
 
 import secrets
-from typing import Final
+from typing import Any, Final
 
 from django.conf import settings
 from django.db import models
@@ -161,6 +161,10 @@ class Invitation(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the message went out (SMS or email; a link handed over counts as sent when made).
+    # Delivery is a retried background task that sends only while this is empty.
+    sent_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -382,12 +386,52 @@ class TriggerRule(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # When a switched-off rule was switched on again (empty: active since it was made). Only
+    # events after it count, so switching a rule back on does not survey the months it was off.
+    active_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.survey_id}: {self.event} +{self.delay_days}d"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.is_active and self.pk is not None:
+            was_off = TriggerRule.objects.filter(pk=self.pk, is_active=False).exists()
+            if was_off:
+                self.active_since = timezone.now()
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "active_since"}
+        super().save(*args, **kwargs)
+
+
+class TriggerOutcome(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class TriggerDecision(models.Model):
+    """What a rule decided about one event (an order): each is weighed once, then never again.
+
+    Without it a skipped order would be weighed every hour: a "recently invited" skip would turn
+    into an invitation about a weeks-old order, and permanently skipped orders would fill every
+    batch so that newer ones were never reached.
+    """
+
+    rule = models.ForeignKey(TriggerRule, on_delete=models.CASCADE, related_name="decisions")
+    order = models.ForeignKey("customers.Order", on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(max_length=8, choices=TriggerOutcome.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "order"], name="trigger_decision_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}:{self.order_id} {self.outcome}"
 
 
 class SentimentTraining(models.Model):
@@ -404,6 +448,15 @@ class SentimentTraining(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        constraints = [
+            # One retraining at a time, refused by the database itself: an unfinished run has
+            # not succeeded (yet), so a second unfinished row would repeat (succeeded=False).
+            models.UniqueConstraint(
+                fields=["succeeded"],
+                condition=Q(finished_at__isnull=True),
+                name="sentiment_one_unfinished_run",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"training {self.pk}"

@@ -81,6 +81,45 @@ def _deliver(invitation: Invitation, url: str) -> None:
         send_mail(survey.title_fa, text, None, [customer.email], fail_silently=False)
 
 
+class DeliveryFailed(Exception):
+    """The channel refused an invitation; the background task is retried."""
+
+
+def invitation_deliver(invitation_id: int) -> bool:
+    """Send one invitation's message, at most once: True when it was sent now.
+
+    The invitation's row is locked while sending and ``sent_at`` set in the same transaction, so
+    a retried or doubled task finds it sent and does nothing. A failure is kept in
+    ``last_error`` and raised as :class:`DeliveryFailed` for the task queue to retry.
+    """
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("customer", "survey")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None or invitation.sent_at is not None:
+            return False
+        try:
+            _deliver(invitation, invitation_url(invitation))
+        except Exception as exc:  # any gateway error: SMTP, timeouts, refused addresses
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        else:
+            invitation.sent_at, invitation.last_error = timezone.now(), ""
+            invitation.save(update_fields=["sent_at", "last_error"])
+            return True
+    Invitation.objects.filter(pk=invitation_id, sent_at__isnull=True).update(last_error=error)
+    log.warning("survey invitation %s not delivered: %s", invitation_id, error)
+    raise DeliveryFailed(error)
+
+
+def _deliver_later(invitation_id: int) -> None:
+    from mehvar.feedback.tasks import deliver_invitation
+
+    deliver_invitation(invitation_id)
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -123,6 +162,8 @@ def invitation_create(
         expires_at=now + timedelta(days=survey.link_days),
         trigger_key=trigger_key,
         created_by=actor,
+        # A link is handed over by the person who made it: there is nothing to send.
+        sent_at=now if channel == InvitationChannel.LINK else None,
     )
     url = invitation_url(invitation)
     record_touchpoint(
@@ -136,7 +177,12 @@ def invitation_create(
         ref=invitation,
         data={"url": url, "expires_at": invitation.expires_at.isoformat(), "survey": survey.pk},
     )
-    transaction.on_commit(lambda: _deliver(invitation, url))
+    if channel != InvitationChannel.LINK:
+        # Sent by a retried background task once this is committed: a failing gateway neither
+        # fails the page (whose earlier invitations are committed) nor stops a trigger run.
+        # robust: a queue that cannot be reached is logged, not raised after the commit.
+        invitation_id = invitation.pk
+        transaction.on_commit(lambda: _deliver_later(invitation_id), robust=True)
     return invitation
 
 

@@ -7,8 +7,9 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from mehvar.core.errors import ServiceError
 from mehvar.core.models import User
-from mehvar.feedback import loop, triggers, voice
+from mehvar.feedback import loop, responding, triggers, voice
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +18,18 @@ logger = logging.getLogger(__name__)
 def read_response_words(response_id: int) -> None:
     """Sentiment and keywords of a submitted response's comments (and their follow-up)."""
     voice.response_words_read(response_id)
+
+
+@db_task(retries=3, retry_delay=60)
+def deliver_invitation(invitation_id: int) -> None:
+    """Send a survey invitation (queued when it is committed); sends at most once.
+
+    A gateway failure raises, so Huey logs it and retries (three times, a minute apart); the
+    reason stays on the invitation (``last_error``) while ``sent_at`` is empty. The page or the
+    trigger run that made the invitation never sees it. (In immediate mode, under tests, Huey
+    logs the exception and keeps the retry in its in-memory schedule, which never runs.)
+    """
+    responding.invitation_deliver(invitation_id)
 
 
 @db_task(retries=3, retry_delay=60)
@@ -40,7 +53,11 @@ def run_survey_triggers() -> None:
 # the week's corrections while nobody reads the wall.
 @db_periodic_task(crontab(minute="30", hour="1", day_of_week="5"))
 def retrain_sentiment() -> None:
-    run = voice.sentiment_retrain()
+    try:
+        run = voice.sentiment_retrain()
+    except ServiceError as exc:  # one is running already (asked for from the wall)
+        logger.info("sentiment retraining skipped: %s", exc)
+        return
     logger.info("sentiment retraining: %s (%s labels)", run.succeeded, run.labels)
 
 
@@ -50,7 +67,11 @@ def retrain_sentiment_now(actor_id: int | None = None) -> None:
     actor = User.objects.filter(pk=actor_id, is_active=True).first() if actor_id else None
     if actor_id and actor is None:
         return  # the person left (or was switched off) before the task ran
-    run = voice.sentiment_retrain(actor=actor)
+    try:
+        run = voice.sentiment_retrain(actor=actor)
+    except ServiceError as exc:  # one is running already (a double click), or no longer allowed
+        logger.info("sentiment retraining asked by %s skipped: %s", actor_id, exc)
+        return
     logger.info(
         "sentiment retraining asked by %s: %s (%s labels)", actor_id, run.succeeded, run.labels
     )

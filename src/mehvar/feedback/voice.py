@@ -9,6 +9,8 @@ on staff corrections) lives under ``DATA_DIR/models`` and replaces the shipped o
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,13 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Max
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from mehvar.core.errors import ValidationFailed
+from mehvar.core.errors import ErrorCode, ServiceError, ValidationFailed
 from mehvar.core.models import Channel, Department, Direction, EventKind, User
 from mehvar.core.roles import Perm
 from mehvar.core.timeline import record_touchpoint
@@ -91,16 +94,33 @@ class Words:
 
 
 def comments_record(items: Sequence[Words]) -> list[Comment]:
-    """Read and store a batch of texts; a text already stored (same source row) is skipped."""
+    """Read and store a batch of texts; a text already stored (same source row) is skipped.
+
+    Returns only the comments this call stored (with their customer), so the caller records
+    each on a timeline once. On PostgreSQL the batch first takes a transaction-scoped advisory
+    lock per ``ref_type``: a concurrent batch of the same source rows waits for this one to
+    commit and then finds them stored. Without the lock (SQLite, which has one writer at a time,
+    or a caller outside a transaction) a row stored by a concurrent call between the check and
+    the insert is skipped by ``ignore_conflicts`` but could be returned by both calls.
+    """
     items = [w for w in items if w.text.strip()]
     if not items:
         return []
+    ref_types = sorted({w.ref_type for w in items})
+    if connection.vendor == "postgresql" and transaction.get_connection().in_atomic_block:
+        with connection.cursor() as cursor:
+            for ref_type in ref_types:  # in one order, so two batches cannot deadlock
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"mehvar.comment:{ref_type}"]
+                )
     known = set(
         Comment.objects.filter(
-            ref_type__in={w.ref_type for w in items}, ref_id__in=[w.ref_id for w in items]
+            ref_type__in=ref_types, ref_id__in=[w.ref_id for w in items]
         ).values_list("ref_type", "ref_id")
     )
     items = [w for w in items if (w.ref_type, w.ref_id) not in known]
+    if not items:
+        return []
     model = current_model()
     readings = model.predict([w.text for w in items])
     comments = [
@@ -120,13 +140,14 @@ def comments_record(items: Sequence[Words]) -> list[Comment]:
         )
         for w, reading in zip(items, readings, strict=True)
     ]
-    # ignore_conflicts: a concurrent sweep may have stored the same row a moment ago.
+    # ignore_conflicts: a concurrent call outside the lock may have stored the same row.
     Comment.objects.bulk_create(comments, ignore_conflicts=True)
-    return list(
-        Comment.objects.filter(
-            ref_type__in={c.ref_type for c in comments}, ref_id__in=[c.ref_id for c in comments]
-        )
-    )
+    # The rows not stored before this call (bulk_create leaves their pks unset on PostgreSQL).
+    new = {(c.ref_type, c.ref_id) for c in comments}
+    stored = Comment.objects.filter(
+        ref_type__in={c.ref_type for c in comments}, ref_id__in=[c.ref_id for c in comments]
+    ).select_related("customer")
+    return [c for c in stored.order_by("pk") if (c.ref_type, c.ref_id) in new]
 
 
 @transaction.atomic
@@ -299,22 +320,72 @@ def sentiment_retrain(*, actor: User | None = None) -> SentimentTraining:
     from mehvar.text.sentiment import load_model, train_company_model
 
     texts, labels = training_labels()
-    run = SentimentTraining.objects.create(labels=len(texts))
+    run = _training_start(len(texts))  # refused while another run works
     try:
         model = train_company_model(texts, labels, base=load_model())
+        path = _model_save(model)
+        run.succeeded, run.model_version, run.path = True, model.version, str(path)
     except TextInputError as exc:
         # The msgid and its values are kept so a page can say it in the reader's language.
         run.message = str(exc)
         run.data = {"template": exc.template, "params": exc.params}
+    except Exception as exc:
+        # Anything else (a full disk, a library bug): the old model stays, the run ends now
+        # instead of reading "running" for RUN_TIMEOUT, and the details go to the log.
+        log.exception("Retraining the sentiment model failed")
+        run.message = f"{_(_RETRAIN_FAILED)} ({type(exc).__name__}: {exc})"[:2000]
+        run.data = {"template": _RETRAIN_FAILED, "params": {}}
+    finally:
         run.finished_at = timezone.now()
-        run.save(update_fields=["message", "data", "finished_at"])
-        return run
+        run.save(
+            update_fields=["succeeded", "model_version", "path", "message", "data", "finished_at"]
+        )
+    return run
+
+
+_RETRAIN_FAILED: Final = gettext_noop("The retraining failed; the current model stays in use.")
+_RETRAIN_ABANDONED: Final = gettext_noop(
+    "The retraining stopped before it finished; the current model stays in use."
+)
+
+
+def _training_start(labels: int) -> SentimentTraining:
+    """The row of a new run; ServiceError while another run is unfinished.
+
+    The database holds at most one unfinished run (``sentiment_one_unfinished_run``), so a
+    double click, or a click while the weekly run works, cannot start a second one. A run still
+    unfinished after ``RUN_TIMEOUT`` died with its worker: it is closed here, so it stops blocking.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        SentimentTraining.objects.filter(
+            finished_at__isnull=True, started_at__lt=now - RUN_TIMEOUT
+        ).update(
+            finished_at=now,
+            message=_(_RETRAIN_ABANDONED),
+            data={"template": _RETRAIN_ABANDONED, "params": {}},
+        )
+        try:
+            with transaction.atomic():
+                return SentimentTraining.objects.create(labels=labels, started_at=now)
+        except IntegrityError:
+            raise ServiceError(
+                _("A retraining is already running; its result shows here soon."),
+                code=ErrorCode.CONFLICT,
+            ) from None
+
+
+def _model_save(model: SentimentModel) -> Path:
+    """Write the model under a name of its own beside the live file, then swap it in."""
     path = company_model_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    model.save(partial)
-    partial.replace(path)  # atomic: a reader sees the old file or the new one
-    run.succeeded, run.model_version, run.path = True, model.version, str(path)
-    run.finished_at = timezone.now()
-    run.save(update_fields=["succeeded", "model_version", "path", "finished_at"])
-    return run
+    with tempfile.NamedTemporaryFile(
+        dir=path.parent, prefix=f"{path.stem}-", suffix=".partial", delete=False
+    ) as handle:
+        partial = Path(handle.name)
+    try:
+        model.save(partial)
+        os.replace(partial, path)  # atomic: a reader sees the old file or the new one
+    finally:
+        partial.unlink(missing_ok=True)  # gone after the swap; left over only on failure
+    return path

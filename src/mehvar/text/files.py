@@ -4,6 +4,12 @@ Tables are read as strings, every row and column kept in order: the output is th
 columns, so people can match it back line by line. CSV and TSV are sniffed (comma, tab,
 semicolon; UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1256 as legacy Persian
 Excel writes it); ``.xlsx`` is read with openpyxl (first sheet).
+
+A file is never trusted to be as small as it looks: an ``.xlsx`` whose parts unpack to more than
+:data:`MAX_UNPACKED_BYTES` is refused before it is opened, a sheet's stated dimensions are
+ignored (one cell at XFD1 would otherwise make every row 16,384 cells wide), no row wider than
+``max_columns`` (at most :data:`MAX_COLUMNS`) is read, and reading stops at the first row beyond
+``max_rows``.
 """
 
 from __future__ import annotations
@@ -11,10 +17,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Generator, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from mehvar.core.persian import to_latin_digits
 from mehvar.text.errors import TextInputError, gettext_noop
@@ -44,10 +52,18 @@ POSITIVE_LABEL_NOT_FOUND = gettext_noop(
     "--positive-label %(label)r is not one of the labels in the file: %(values)s"
 )
 NOTHING_TO_EVALUATE = gettext_noop("No row has both a text and a label to evaluate.")
+TOO_MANY_ROWS = gettext_noop("%(path)s has more than %(max)d rows.")
+TOO_MANY_COLUMNS = gettext_noop("%(path)s has more than %(max)d columns.")
+TOO_LARGE_UNPACKED = gettext_noop(
+    "%(path)s unpacks to more than %(mb)d MB; split it or save it as CSV."
+)
 
 ADDED_COLUMNS: Final = ("sentiment", "score")
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER: Final = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+MAX_COLUMNS: Final = 1_000  # no table is read wider than this, whatever the caller allows
+MAX_UNPACKED_BYTES: Final = 200 * 1024 * 1024  # an .xlsx's parts, unpacked (a zip bomb's size)
+_EXCEL_ROWS: Final = 1_048_576  # the most rows a sheet can have (blank ones included)
 
 
 class Writable(Protocol):
@@ -94,32 +110,115 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path) -> list[list[str]]:
+def _check_unpacked(path: Path) -> None:
+    """Refuse an .xlsx whose parts unpack to more than :data:`MAX_UNPACKED_BYTES`.
+
+    The sizes are the zip's own; a part cannot unpack to more than it declares (Python's
+    ``zipfile`` stops there), so this bounds what openpyxl can be made to read.
+    """
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise TextInputError(
+            TOO_LARGE_UNPACKED, path=str(path), mb=MAX_UNPACKED_BYTES // (1024 * 1024)
+        )
+
+
+def _sparse_row(
+    row: list[dict[str, Any]],
+    min_col: int = 1,
+    max_col: int | None = None,
+    values_only: bool = False,
+) -> list[tuple[int, object]]:
+    """A parsed row as its (column, value) pairs with a value, as written in the file."""
+    return [(cell["column"], cell["value"]) for cell in row if cell["value"] is not None]
+
+
+def _xlsx_rows(path: Path, width: int) -> Generator[list[str]]:
+    """The first sheet's rows, as many cells as the row's last value; ``[]`` for a blank row.
+
+    The sheet's stated dimensions are ignored and rows are not padded: read-only openpyxl pads
+    every row to the widest one and yields a row for every number up to the last, so three cells
+    at A1, XFD1 and A20001 would be 327 million. Here the work is the cells the file holds: the
+    worksheet's row builder is replaced by one that keeps the (column, value) pairs as parsed
+    (openpyxl 3.1's ``ReadOnlyWorksheet._get_row``; the tests fail loudly if that changes). A
+    value beyond ``width`` columns refuses the file.
+    """
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = book.worksheets[0]
-        return [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        sheet.reset_dimensions()  # no padding to the stated size: gaps become empty rows
+        sheet.__dict__["_get_row"] = _sparse_row
+        for number, pairs in enumerate(sheet.iter_rows(values_only=True), 1):
+            if number > _EXCEL_ROWS:
+                raise TextInputError(TOO_MANY_ROWS, path=str(path), max=_EXCEL_ROWS, rows=None)
+            if not pairs:
+                yield []
+                continue
+            last = max(column for column, _value in pairs)
+            if last > width:
+                raise TextInputError(TOO_MANY_COLUMNS, path=str(path), max=width)
+            cells = [""] * last
+            for column, value in pairs:
+                cells[column - 1] = _cell(value)
+            yield cells
     finally:
         book.close()
 
 
-def read_table(path: Path) -> Table:
-    """Read a CSV, TSV or XLSX file with a header row; every cell is a string."""
+def _records(
+    rows: Iterable[list[str]], path: Path, *, max_rows: int | None, width: int, counted: bool
+) -> list[list[str]]:
+    """The non-blank rows, header first; refuse a row wider than ``width`` or more data rows
+    than ``max_rows``. ``counted``: go on counting past ``max_rows`` (cheap for CSV) so the
+    error can say how many rows there are; else stop at the first one too many."""
+    records: list[list[str]] = []
+    seen = 0
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > width:
+            raise TextInputError(TOO_MANY_COLUMNS, path=str(path), max=width)
+        seen += 1
+        if max_rows is None or seen <= max_rows + 1:  # the header and max_rows data rows
+            records.append(row)
+        elif not counted:
+            raise TextInputError(TOO_MANY_ROWS, path=str(path), max=max_rows, rows=None)
+    if max_rows is not None and seen > max_rows + 1:
+        raise TextInputError(TOO_MANY_ROWS, path=str(path), max=max_rows, rows=seen - 1)
+    return records
+
+
+def read_table(path: Path, *, max_rows: int | None = None, max_columns: int | None = None) -> Table:
+    """Read a CSV, TSV or XLSX file with a header row; every cell is a string.
+
+    ``max_rows`` bounds the data rows (blank rows not counted; ``None``: any number) and
+    ``max_columns`` the columns (at most :data:`MAX_COLUMNS` in any case). Beyond them the file
+    is refused with ``TextInputError`` (``TOO_MANY_ROWS``, whose ``rows`` parameter is the
+    count when it is known, or ``TOO_MANY_COLUMNS``); so is an ``.xlsx`` that unpacks to more
+    than :data:`MAX_UNPACKED_BYTES` (``TOO_LARGE_UNPACKED``).
+    """
     if not path.exists():
         raise TextInputError(FILE_NOT_FOUND, path=str(path))
+    width = MAX_COLUMNS if max_columns is None else min(max_columns, MAX_COLUMNS)
     suffix = path.suffix.lower()
     try:
         if suffix in {".xlsx", ".xlsm"}:
-            records = _read_xlsx(path)
+            _check_unpacked(path)
+            with closing(_xlsx_rows(path, width)) as sheet:  # closes the book when refused
+                records = _records(sheet, path, max_rows=max_rows, width=width, counted=False)
         else:
             text = _decode(path.read_bytes())
-            reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, suffix))
-            records = list(reader)
-    except (OSError, csv.Error, ValueError, KeyError) as error:
+            rows: Iterable[list[str]] = csv.reader(
+                io.StringIO(text, newline=""), delimiter=_delimiter(text, suffix)
+            )
+            records = _records(rows, path, max_rows=max_rows, width=width, counted=True)
+    except TextInputError:
+        raise
+    except (OSError, csv.Error, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise TextInputError(UNREADABLE, path=str(path), reason=str(error)) from error
-    records = [row for row in records if any(cell.strip() for cell in row)]
     if not records:
         raise TextInputError(EMPTY_FILE, path=str(path))
     columns = [cell.strip() for cell in records[0]]
@@ -167,14 +266,15 @@ def _safe(cell: str) -> str:
 
 
 def write_csv(table: Table, out: Path | Writable) -> None:
-    """Write CSV; to a file as UTF-8 with BOM (so Excel shows Persian), cells formula-guarded.
+    """Write CSV; to a file as UTF-8 with BOM (so Excel shows Persian), every cell guarded.
 
-    Our own ``score`` column is written as is: a negative score is a number, not a formula.
+    Every column is guarded, the input's own ``score`` or ``sentiment`` as much as any: the ones
+    :func:`add_sentiment` appends pass through unchanged anyway (a label, or a number such as
+    ``-0.500``, which the guard leaves alone).
     """
-    ours = {table.columns.index(name) for name in ADDED_COLUMNS if name in table.columns}
 
     def cells(row: Sequence[str]) -> list[str]:
-        return [cell if i in ours else _safe(cell) for i, cell in enumerate(row)]
+        return [_safe(cell) for cell in row]
 
     def dump(stream: Writable, end: str) -> None:
         writer = csv.writer(stream, lineterminator=end)

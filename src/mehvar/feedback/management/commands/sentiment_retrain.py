@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from mehvar.core.errors import ServiceError
 from mehvar.feedback.voice import sentiment_retrain
 
 
@@ -17,7 +18,10 @@ class Command(BaseCommand):
     help = "Re-train the company's sentiment model on the labels staff corrected."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run = sentiment_retrain()
+        try:
+            run = sentiment_retrain()
+        except ServiceError as exc:  # another retraining is running
+            raise CommandError(f"mehvar sentiment: {exc.message}") from exc
         if not run.succeeded:
             raise CommandError(f"mehvar sentiment: not trained: {run.message}")
         self.stdout.write(
