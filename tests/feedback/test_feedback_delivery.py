@@ -171,3 +171,36 @@ def test_a_refusing_mail_server_does_not_stop_a_trigger_run(
     assert sent[customers[1].pk] is not None
     assert sent[customers[2].pk] is not None
     assert sorted(m.to[0] for m in mail.outbox) == ["c1@example.com", "c2@example.com"]
+
+
+def test_invitations_that_never_left_are_sent_by_the_sweep(
+    users: dict[str, Any],
+    survey: Any,
+    make_customer: Any,
+    refusing: set[str],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    refusing.add("late@example.com")
+    customer = make_customer(email="late@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = responding.invitation_create(
+            actor=users["sales"], survey=survey, customer=customer, channel="email"
+        )
+    invitation.refresh_from_db()
+    assert invitation.sent_at is None
+    assert "SMTPRecipientsRefused" in invitation.last_error
+    assert responding.undelivered_invitations() == []  # too fresh: its own retries come first
+
+    later = timezone.now() + timedelta(minutes=20)
+    assert responding.undelivered_invitations(now=later) == [invitation.pk]
+    # After two days it is not worth sending any more.
+    assert responding.undelivered_invitations(now=later + timedelta(days=3)) == []
+    refusing.clear()  # the mail server is back
+    Invitation.objects.filter(pk=invitation.pk).update(
+        created_at=timezone.now() - timedelta(minutes=20)
+    )
+    tasks.redeliver_invitations.call_local()
+    invitation.refresh_from_db()
+    assert invitation.sent_at is not None
+    assert [m.to for m in mail.outbox] == [["late@example.com"]]
+    assert responding.undelivered_invitations(now=later) == []

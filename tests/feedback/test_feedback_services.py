@@ -552,3 +552,24 @@ def test_a_refused_submit_keeps_the_answers_that_were_fine(
     assert set(errors) == {"csat"}  # required, not answered
     assert response.submitted_at is None
     assert dict(response.answers.values_list("question__key", "value")) == {"nps": 7}
+
+
+def test_the_notes_sweep_reads_a_note_that_committed_late(
+    users: dict[str, Any], make_customer: Any
+) -> None:
+    from mehvar.customers.models import Note
+    from mehvar.customers.services import note_add
+    from mehvar.feedback.models import Comment
+    from mehvar.feedback.voice import staff_words_sweep
+
+    customer = make_customer()
+    first = note_add(actor=users["sales"], customer=customer, body="مشتری از تاخیر ناراضی بود")
+    second = note_add(actor=users["sales"], customer=customer, body="قرار شد فردا تماس بگیریم")
+    # As if the first note's transaction committed after the sweep had read the second one.
+    staff_words_sweep()
+    Comment.objects.filter(ref_type="customers.note", ref_id=str(first.pk)).delete()
+    assert staff_words_sweep() == 1
+    assert staff_words_sweep() == 0  # nothing is read twice
+    read = Comment.objects.filter(ref_type="customers.note").values_list("ref_id", flat=True)
+    assert sorted(read) == sorted([str(first.pk), str(second.pk)])
+    assert Note.objects.count() == 2

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -112,6 +112,27 @@ def invitation_deliver(invitation_id: int) -> bool:
     Invitation.objects.filter(pk=invitation_id, sent_at__isnull=True).update(last_error=error)
     log.warning("survey invitation %s not delivered: %s", invitation_id, error)
     raise DeliveryFailed(error)
+
+
+REDELIVER_AFTER: Final = timedelta(minutes=15)
+REDELIVER_WITHIN: Final = timedelta(days=2)
+
+
+def undelivered_invitations(*, now: datetime | None = None) -> list[int]:
+    """Invitations whose message never left: the queue was down when they were made, or every
+    retry failed. After two days an invitation is not worth sending any more."""
+    now = now or timezone.now()
+    return list(
+        Invitation.objects.filter(
+            sent_at__isnull=True,
+            completed_at__isnull=True,
+            created_at__lte=now - REDELIVER_AFTER,
+            created_at__gte=now - REDELIVER_WITHIN,
+            expires_at__gt=now,
+        )
+        .exclude(channel=InvitationChannel.LINK)
+        .values_list("pk", flat=True)[:1000]
+    )
 
 
 def _deliver_later(invitation_id: int) -> None:

@@ -32,6 +32,13 @@ def deliver_invitation(invitation_id: int) -> None:
     responding.invitation_deliver(invitation_id)
 
 
+@db_periodic_task(crontab(minute="*/30"))
+def redeliver_invitations() -> None:
+    """Queue again the invitations whose message never left (each send is at most once)."""
+    for invitation_id in responding.undelivered_invitations():
+        deliver_invitation(invitation_id)
+
+
 @db_task(retries=3, retry_delay=60)
 def alert_follow_up(follow_up_id: int) -> None:
     loop.follow_up_alert(follow_up_id)

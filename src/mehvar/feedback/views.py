@@ -709,7 +709,9 @@ def comment_import_view(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as exc:
             form.add_service_errors(exc.errors)
         else:
-            columns = CommentColumnsForm(initial={"token": upload.token}, headers=upload.columns)
+            columns = CommentColumnsForm(
+                initial={"token": upload.token}, headers=upload.columns, file_name=upload.name
+            )
             return _columns_page(request, upload, columns)
     context = {
         "form": form,

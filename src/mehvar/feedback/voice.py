@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Max
+from django.db.models import BigIntegerField, CharField, Exists, Max, OuterRef
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH: Final = 500
+SWEEP_LOOKBACK: Final = 2000  # ids below the newest read that are checked again
 RUN_TIMEOUT: Final = timedelta(minutes=30)  # a retraining still unfinished after this died
 
 
@@ -186,9 +187,14 @@ def staff_words_sweep(*, batch: int = SWEEP_BATCH) -> int:
         last = Comment.objects.filter(source=source).aggregate(
             last=Max(Cast("ref_id", BigIntegerField()))
         )["last"]
-        after = last or 0
+        # Look back a little below the newest row read: on PostgreSQL a note can commit after
+        # one with a higher id, and it must not be skipped for good. Rows already read are
+        # left out in SQL, so the look-back never fills the batch with old rows.
+        after = max((last or 0) - SWEEP_LOOKBACK, 0)
+        read = Comment.objects.filter(ref_type=ref_type, ref_id=Cast(OuterRef("pk"), CharField()))
         rows = (
             model.objects.filter(pk__gt=after, customer__merged_into__isnull=True)
+            .exclude(Exists(read))
             .order_by("pk")
             .values_list("pk", text_field, "customer_id", _time_field(model))[:batch]
         )
