@@ -126,6 +126,9 @@ def test_a_refusing_mail_server_does_not_fail_the_invite_page(
     assert done.sent_at is not None
     assert done.last_error == ""
     assert [m.to for m in mail.outbox] == [["second@example.com"]]
+    client.cookies["django_language"] = "en"
+    page = client.get(response["Location"]).content.decode()
+    assert page.count("Not delivered yet; it is tried again") == 1  # the first customer only
 
     # A retry while the server still refuses raises, for the queue to retry again.
     with pytest.raises(responding.DeliveryFailed):
