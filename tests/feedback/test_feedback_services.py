@@ -573,3 +573,35 @@ def test_the_notes_sweep_reads_a_note_that_committed_late(
     read = Comment.objects.filter(ref_type="customers.note").values_list("ref_id", flat=True)
     assert sorted(read) == sorted([str(first.pk), str(second.pk)])
     assert Note.objects.count() == 2
+
+
+def test_the_customer_page_shows_what_the_customer_told_us(
+    users: dict[str, Any], make_customer: Any, client: Any
+) -> None:
+    from django.urls import reverse
+
+    from mehvar.feedback.models import Comment
+
+    survey = make_survey(users["manager"], [EVERY_TYPE[0], EVERY_TYPE[2]])
+    customer = make_customer(owner=users["sales"])
+    other = make_customer()
+    answer(survey, customer, users["sales"], {"nps": "4", "csat": "2"})
+    answer(survey, other, users["sales"], {"nps": "10", "csat": "5"})
+    Comment.objects.create(
+        customer=customer,
+        source="survey",
+        ref_type="test",
+        ref_id="1",
+        text="<b>ارسال</b> خیلی دیر بود",
+        sentiment="negative",
+    )
+    client.force_login(users["service"])
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    card = page[page.index('id="customer-voice"') :]
+    card = card[: card.index("</section>")]
+    assert "NPS 4" in card
+    assert "NPS 10" not in card  # another customer's answer
+    assert "Follow-up" in card
+    assert "&lt;b&gt;ارسال&lt;/b&gt;" in card
+    assert 'data-sentiment="negative"' in card

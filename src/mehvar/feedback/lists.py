@@ -217,3 +217,33 @@ def wall_comments(
     if survey is not None:
         comments = comments.filter(survey=survey)
     return comments
+
+
+@dataclass(frozen=True)
+class CustomerVoice:
+    """What one customer told us, for their page."""
+
+    answered: int
+    latest: list[Response]
+    follow_ups: list[FollowUp]
+    comments: list[Comment]
+
+
+def customer_voice(customer_id: int, *, shown: int = 3) -> CustomerVoice:
+    """Four small queries, whatever the customer's history."""
+    answered = Response.objects.filter(customer_id=customer_id, submitted_at__isnull=False)
+    return CustomerVoice(
+        answered=answered.count(),
+        latest=list(answered.select_related("survey").order_by("-submitted_at")[:shown]),
+        follow_ups=list(
+            FollowUp.objects.filter(customer_id=customer_id)
+            .exclude(status=FollowUpStatus.RESOLVED)
+            .select_related("assignee")
+            .order_by("due_at")[:shown]
+        ),
+        comments=list(
+            Comment.objects.filter(
+                customer_id=customer_id, source__in=(CommentSource.SURVEY, CommentSource.IMPORT)
+            ).order_by("-occurred_at", "-id")[:shown]
+        ),
+    )
