@@ -605,3 +605,17 @@ def test_the_customer_page_shows_what_the_customer_told_us(
     assert "Follow-up" in card
     assert "&lt;b&gt;ارسال&lt;/b&gt;" in card
     assert 'data-sentiment="negative"' in card
+
+
+def test_a_kano_only_survey_is_not_reported_as_having_no_answers(
+    users: dict[str, Any], make_customer: Any, client: Any
+) -> None:
+    from django.urls import reverse
+
+    survey = make_survey(users["manager"], [{**EVERY_TYPE[4], "required": True}])
+    url = reverse("feedback:dashboard") + f"?survey={survey.pk}"
+    client.force_login(users["manager"])
+    assert 'id="no-answers-match"' in client.get(url).content.decode()
+    pair = {"functional": "like", "dysfunctional": "dislike"}
+    answer(survey, make_customer(), users["sales"], {"wrap": pair})
+    assert 'id="no-answers-match"' not in client.get(url).content.decode()

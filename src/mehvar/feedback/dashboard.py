@@ -401,5 +401,6 @@ def dashboard(filters: DashboardFilters, *, now: datetime | None = None) -> Feed
         kano=_kano_lines(features, language),
         loop=_loop_text(closed_loop(filters, now=now)),
         charts=charts,
-        answered=max(card.n for card in cards),
+        # Responses behind any figure: scores, or Kano pairs for a survey that asks only those.
+        answered=max([card.n for card in cards] + [feature.result.n for feature in features]),
     )
