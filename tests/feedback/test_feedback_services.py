@@ -612,6 +612,8 @@ def test_a_kano_only_survey_is_not_reported_as_having_no_answers(
 ) -> None:
     from django.urls import reverse
 
+    elsewhere = make_survey(users["manager"], [EVERY_TYPE[0]])
+    answer(elsewhere, make_customer(), users["sales"], {"nps": "9"})  # the app has answers
     survey = make_survey(users["manager"], [{**EVERY_TYPE[4], "required": True}])
     url = reverse("feedback:dashboard") + f"?survey={survey.pk}"
     client.force_login(users["manager"])
