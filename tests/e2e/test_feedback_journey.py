@@ -51,9 +51,13 @@ def test_an_answer_from_a_phone_reaches_the_timeline_dashboard_and_wall(
     page = phone.new_page()
     page.goto(f"{live_server.url}/s/{tokens.token_for(invitation)}/")
     assert page.locator("html").get_attribute("dir") == "rtl"
-    page.click("label[for=q-nps-3]")
+    # Each answer is saved as it is given; wait for those saves before sending, because the
+    # tests' in-memory SQLite is one connection that two requests at once would share.
+    with page.expect_response(lambda r: r.url.endswith("/save/")):
+        page.click("label[for=q-nps-3]")
     page.locator("#q-why").wait_for(state="visible")
-    page.fill("#q-why", COMPLAINT)
+    with page.expect_response(lambda r: r.url.endswith("/save/")):
+        page.fill("#q-why", COMPLAINT)
     page.click("button[type=submit]")
     page.wait_for_selector("#message-heading")
     shot(page, "feedback-journey-phone-thanks")
