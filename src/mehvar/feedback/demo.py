@@ -229,8 +229,10 @@ def _back_date(response: Response, at: datetime) -> None:
     )
     Answer.objects.filter(response=response).update(answered_at=at)
     if response.invitation_id:
+        # Sent long ago: the delivery task queued for it finds it sent and stays quiet.
         Invitation.objects.filter(pk=response.invitation_id).update(
             created_at=at - timedelta(days=1),
+            sent_at=at - timedelta(days=1),
             opened_at=at - timedelta(minutes=3),
             completed_at=at,
             expires_at=at + timedelta(days=13),
