@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from mehvar.analytics.kano import KanoCategory
 from mehvar.analytics.nps import Metric, ScoreResult
+from mehvar.core.labels import is_persian, month_label
 from mehvar.core.persian import to_persian_digits
 from mehvar.feedback.models import Sentiment
 from mehvar.feedback.selectors import (
@@ -35,11 +36,8 @@ from mehvar.feedback.selectors import (
     sentiment_over_time,
     top_topics,
 )
-from mehvar.insights.selectors import month_label
 
-
-def _persian() -> bool:
-    return (translation.get_language() or "fa").startswith("fa")
+_persian = is_persian
 
 
 def _digits(text: str) -> str:

@@ -12,27 +12,22 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mehvar.analytics.transactions import RULES as CLEANING_RULES
 from mehvar.core.jalali import JALALI_MONTHS_FA, format_jalali, to_jalali
+from mehvar.core.labels import is_persian, month_label
 from mehvar.core.persian import to_persian_digits
 from mehvar.insights.models import STALE_AFTER, AnalyticsRun, CustomerScore, RunStatus, Segment
 from mehvar.insights.schemas import ChurnPoint, HistogramBin, HoldoutCheck, RunResults
 from mehvar.insights.segments import segment_text
 
-JALALI_MONTHS_EN: Final = [
-    "Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar",
-    "Mehr", "Aban", "Azar", "Dey", "Bahman", "Esfand",
-]  # fmt: skip
-
 # A nightly run is due every 24 hours; one older than this is worth refreshing on start-up.
 FRESH_FOR: Final = timedelta(hours=20)
 
 
-def _persian() -> bool:
-    return (translation.get_language() or "fa").startswith("fa")
+_persian = is_persian
 
 
 def _digits(text: str) -> str:
@@ -77,14 +72,6 @@ def customer_score(*, customer_id: int) -> CustomerScore | None:
 
 
 # --- Labels --------------------------------------------------------------------------------
-
-
-def month_label(day: date) -> str:
-    """The Jalali month of ``day``: "فروردین ۱۴۰۳" on Persian pages, "Farvardin 1403" else."""
-    year, month, _day = to_jalali(day)
-    if _persian():
-        return f"{JALALI_MONTHS_FA[month - 1]} {to_persian_digits(year)}"
-    return f"{JALALI_MONTHS_EN[month - 1]} {year}"
 
 
 def _unit_rials() -> int:
