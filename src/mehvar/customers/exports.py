@@ -30,6 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from mehvar.core.jalali import format_jalali
+from mehvar.core.labels import is_persian
 from mehvar.core.provinces import PROVINCES
 from mehvar.customers.imports.columns import target_label
 from mehvar.customers.models import (
@@ -153,8 +154,7 @@ def xlsx_file(headers: list[str], rows: Iterable[list[Any]], *, calendar: Calend
 # --- customers --------------------------------------------------------------------------------
 
 
-def _persian() -> bool:
-    return (translation.get_language() or "fa").startswith("fa")
+_persian = is_persian
 
 
 def _province(code: str) -> str:

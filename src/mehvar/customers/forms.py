@@ -20,11 +20,12 @@ from django.apps import apps
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from mehvar.core.jalali import format_jalali, parse_date
+from mehvar.core.labels import is_persian
 from mehvar.core.models import Channel, Department, Direction, EventKind, User
 from mehvar.core.persian import normalize_text, search_key, to_latin_digits
 from mehvar.core.provinces import PROVINCE_CHOICES
@@ -39,9 +40,7 @@ from mehvar.customers.models import (
 )
 from mehvar.customers.selectors import CustomerFilters
 
-
-def _persian_page() -> bool:
-    return (translation.get_language() or "fa").startswith("fa")
+_persian_page = is_persian
 
 
 def employees() -> QuerySet[User]:

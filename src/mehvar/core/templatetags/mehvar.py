@@ -11,17 +11,17 @@ from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from mehvar.core.jalali import format_jalali
+from mehvar.core.labels import is_persian
 from mehvar.core.money import format_amount
 from mehvar.core.persian import to_persian_digits
 
 register = template.Library()
 
 
-def _persian() -> bool:
-    return (translation.get_language() or "fa").startswith("fa")
+_persian = is_persian
 
 
 @register.filter

@@ -13,9 +13,9 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils import translation
 from django.utils.translation import gettext as _
 
+from mehvar.core.labels import is_persian
 from mehvar.core.templatetags.mehvar import digits, money
 from mehvar.insights.models import ChurnRisk, CustomerScore
 from mehvar.insights.segments import segment_text
@@ -23,8 +23,7 @@ from mehvar.insights.segments import segment_text
 register = template.Library()
 
 
-def _persian() -> bool:
-    return (translation.get_language() or "fa").startswith("fa")
+_persian = is_persian
 
 
 def _number(value: Any) -> float | None:
