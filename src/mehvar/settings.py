@@ -217,6 +217,9 @@ else:
 
 # --- Public survey pages: rate limits per client IP (SECURITY.md #13), as "count/period" with
 # the period s, m, h or d. "open" counts page views, "save" autosaves, "submit" full forms.
+# Behind a reverse proxy: the header it sets to the client's address (e.g. X-Real-IP); empty
+# means the direct peer (REMOTE_ADDR). Set it only when a proxy always overwrites the header.
+CLIENT_IP_HEADER = env_str("MEHVAR_CLIENT_IP_HEADER", "")
 _RATE = r"^\d+/\d*[smhd]$"
 FEEDBACK_RATE_LIMIT = {
     "open": env_str("MEHVAR_FEEDBACK_OPEN_RATE", "60/m"),

@@ -401,6 +401,37 @@ def test_a_flood_of_saves_from_one_address_is_refused(
     assert other.status_code == 200
 
 
+@override_settings(
+    FEEDBACK_RATE_LIMIT={"open": "100/h", "save": "2/h", "submit": "2/h"},
+    CLIENT_IP_HEADER="X-Real-IP",
+)
+def test_behind_a_proxy_the_configured_header_names_the_client(
+    client: Client, invitation: Invitation
+) -> None:
+    url = link(invitation, save=True)
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}  # every request arrives from the proxy
+    for n in range(2):
+        sent = client.post(
+            url, {"keys": "nps", "q-nps": str(n)}, HTTP_X_REAL_IP="203.0.113.7", **proxy
+        )
+        assert sent.status_code == 200
+    flooded = client.post(url, {"keys": "nps", "q-nps": "9"}, HTTP_X_REAL_IP="203.0.113.7", **proxy)
+    assert flooded.status_code == 429
+    # Another customer behind the same proxy keeps their own allowance.
+    other = client.post(url, {"keys": "nps", "q-nps": "7"}, HTTP_X_REAL_IP="198.51.100.4", **proxy)
+    assert other.status_code == 200
+    # Without the setting, a header the client sent itself is not believed: a new made-up
+    # address per request does not buy a new allowance.
+    with override_settings(CLIENT_IP_HEADER=""):
+        codes = [
+            client.post(
+                url, {"keys": "nps", "q-nps": "8"}, HTTP_X_REAL_IP=f"192.0.2.{n}", **proxy
+            ).status_code
+            for n in range(3)
+        ]
+    assert codes == [200, 200, 429]
+
+
 @override_settings(FEEDBACK_RATE_LIMIT={"open": "100/h", "save": "100/h", "submit": "2/h"})
 def test_a_flood_of_submits_gets_a_polite_429_page(client: Client, invitation: Invitation) -> None:
     for _ in range(2):

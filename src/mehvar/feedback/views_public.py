@@ -52,9 +52,19 @@ _STATUS: Final = {
 
 
 def client_key(group: str, request: HttpRequest) -> str:
-    """The rate limit's key: the client's address. Behind a reverse proxy, the proxy (or the
-    app server trusting it) must put the real client's address in ``REMOTE_ADDR``, or every
-    respondent would share one allowance."""
+    """The rate limit's key: the client's address.
+
+    Behind a reverse proxy every request comes from the proxy, so the operator names the header
+    the proxy sets (``MEHVAR_CLIENT_IP_HEADER=X-Real-IP``). Only that header is read, never
+    X-Forwarded-For's client-supplied part, and only when it is configured: a header a client
+    can send itself would let a flood pick a new address for every request.
+    """
+    header = settings.CLIENT_IP_HEADER
+    if header:
+        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        address = forwarded.split(",")[-1].strip()  # the hop the proxy itself added
+        if address:
+            return address
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
