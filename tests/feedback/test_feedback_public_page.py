@@ -534,6 +534,24 @@ def test_each_browser_keeps_its_own_public_response_until_it_sends_it(
     assert mine.nps == 3  # the sent response was not touched
 
 
+def test_the_next_person_at_a_shop_tablet_can_start_over(users: dict[str, Any]) -> None:
+    survey = make_survey(users["manager"], public_enabled=True)
+    url = reverse("feedback:public", args=[survey.public_slug])
+    save = reverse("feedback:public_save", args=[survey.public_slug])
+    tablet = Client()
+    assert 'id="start-over"' not in tablet.get(url).content.decode()  # nothing to drop yet
+    tablet.post(save, {"keys": "nps", "q-nps": "2"})  # someone walked away half-way
+
+    page = tablet.get(url).content.decode()
+    assert checked(page, "q-nps") == ["2"]
+    assert f'href="{url}?fresh=1"' in page
+    fresh = tablet.get(url + "?fresh=1")
+    assert checked(fresh.content.decode(), "q-nps") == []
+    tablet.post(save, {"keys": "nps", "q-nps": "10"})
+    answers = sorted(stored(r)["nps"] for r in Response.objects.filter(survey=survey))
+    assert answers == [2, 10]  # the abandoned half-answer stays apart, as a partial response
+
+
 def test_a_tampered_public_cookie_starts_afresh(users: dict[str, Any]) -> None:
     survey = make_survey(users["manager"], public_enabled=True)
     url = reverse("feedback:public", args=[survey.public_slug])

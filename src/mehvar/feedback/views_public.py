@@ -99,6 +99,11 @@ def _with_language(url: str, language: str) -> str:
     return f"{url}?lang=en" if language == "en" else url
 
 
+def _fresh_url(survey: Survey, language: str) -> str:
+    query = "?fresh=1" + ("&lang=en" if language == "en" else "")
+    return reverse("feedback:public", args=[survey.public_slug]) + query
+
+
 def _stored(response: Response | None) -> dict[str, Any]:
     if response is None:
         return {}
@@ -230,6 +235,8 @@ def _form(
         "save_url": page.save_url,
         "switch_url": switch,
         "honeypot": public_forms.HONEYPOT,
+        # On a shared shop tablet, the next person can drop what someone left half-answered.
+        "fresh_url": _fresh_url(survey, language) if page.again_url and stored else "",
     }
     return _html(request, "feedback/public/answer.html", context, language=language, status=status)
 
@@ -455,6 +462,9 @@ def public_answer(request: HttpRequest, slug: str) -> HttpResponse:
     page = _public_page(request, survey)
     if request.method == "GET":
         key, unfinished = _unfinished(request, survey)
+        if request.GET.get("fresh") == "1":
+            # "Start over": a new key; the half-answer left behind stays a partial response.
+            key, unfinished = secrets.token_urlsafe(32), None
         return _keep(request, _form(request, page, unfinished), survey, key)
     if public_forms.honeypot_filled(request.POST):
         return _thanks(request, page)  # a bot: no response is even created
