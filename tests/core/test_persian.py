@@ -158,3 +158,13 @@ def test_digit_round_trip(n: int) -> None:
     persian = to_persian_digits(n)
     assert not re.search("[0-9]", persian)
     assert to_latin_digits(persian) == str(n)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("۱۲", 12), (" 7 ", 7), ("٣٠", 30), ("²", None), ("-3", None), ("1" * 19, None), ("", None)],
+)
+def test_whole_number(text: str, number: int | None) -> None:
+    from mehvar.core.persian import whole_number
+
+    assert whole_number(text) == number

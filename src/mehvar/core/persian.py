@@ -20,6 +20,7 @@ __all__ = [
     "search_key",
     "to_latin_digits",
     "to_persian_digits",
+    "whole_number",
 ]
 
 ZWNJ: Final = "\u200c"
@@ -116,6 +117,19 @@ def to_latin_digits(s: str) -> str:
 def to_persian_digits(s: str | int) -> str:
     """Replace ASCII and Arabic-Indic digits with Persian digits (ints are formatted first)."""
     return str(s).translate(_TO_PERSIAN)
+
+
+_WHOLE: Final = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(s: str) -> int | None:
+    """A non-negative whole number typed in any of the three digit scripts, else None.
+
+    Only ASCII digits after conversion (``str.isdigit`` also takes "²", which ``int`` refuses)
+    and at most 18 of them, so the value always fits a 64-bit database column.
+    """
+    text = to_latin_digits(s).strip()
+    return int(text) if _WHOLE.fullmatch(text) else None
 
 
 def _compose_hamza(s: str) -> str:

@@ -43,7 +43,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from mehvar.core.errors import PermissionDenied, ValidationFailed
 from mehvar.core.jalali import TEHRAN, InvalidDate, parse_date
 from mehvar.core.models import User
-from mehvar.core.persian import to_latin_digits
+from mehvar.core.persian import to_latin_digits, whole_number
 from mehvar.core.phones import InvalidPhone, normalize_mobile
 from mehvar.core.roles import Perm, has_perm
 from mehvar.customers.fields import FieldError
@@ -406,9 +406,9 @@ def _keys(value: str, match_by: MatchBy) -> list[tuple[str, str]]:
         if external and len(external) <= REFERENCE_LENGTH:
             keys.append(("external_id", external))
     if match_by == "id":
-        number = to_latin_digits(value).strip().lstrip("#")
-        if number.isdigit() and len(number) < 18:
-            keys.append(("pk", str(int(number))))
+        number = whole_number(value.strip().lstrip("#"))
+        if number is not None:
+            keys.append(("pk", str(number)))
     return keys
 
 

@@ -13,7 +13,6 @@ Only submitted responses count; a half-filled form is not an answer yet.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -32,7 +31,7 @@ from mehvar.analytics.kano import KanoAnswer, KanoCategory, KanoResult, evaluate
 from mehvar.analytics.nps import Metric, ScoreResult, ces, csat, nps
 from mehvar.core.jalali import TEHRAN, InvalidDate, from_jalali, parse_date, to_jalali
 from mehvar.core.models import Department
-from mehvar.core.persian import to_latin_digits
+from mehvar.core.persian import whole_number
 from mehvar.feedback.answers import SCALES
 from mehvar.feedback.models import (
     Answer,
@@ -95,12 +94,6 @@ class DashboardFilters:
         return self == DashboardFilters()
 
 
-def _whole(raw: str) -> int | None:
-    # ASCII digits, at most 18 (str.isdigit() takes "²", and SQLite overflows past 2**63).
-    text = to_latin_digits(raw).strip()
-    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None
-
-
 def parse_filters(query: Mapping[str, Any]) -> tuple[DashboardFilters, dict[str, str]]:
     """Filters from a query string; a value that cannot be read is left out and reported.
 
@@ -123,7 +116,7 @@ def parse_filters(query: Mapping[str, Any]) -> tuple[DashboardFilters, dict[str,
         raw = str(query.get(name) or "").strip()
         if not raw:
             continue
-        number = _whole(raw)
+        number = whole_number(raw)
         if number is None:
             errors[name] = _("Pick one of the offered values.")
         else:

@@ -10,8 +10,7 @@ everything that was typed kept. htmx requests get a partial (``mehvar.core.htmx`
 from __future__ import annotations
 
 import io
-import re
-from typing import Any, Final, cast
+from typing import Any, cast
 
 import segno
 from django.contrib import messages
@@ -29,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mehvar.core.errors import PermissionDenied, ServiceError, ValidationFailed
 from mehvar.core.htmx import render_page_or_partial, render_swap, wants_partial
 from mehvar.core.models import User
-from mehvar.core.persian import to_latin_digits
+from mehvar.core.persian import whole_number
 from mehvar.core.roles import Perm, has_perm
 from mehvar.customers.models import Customer
 from mehvar.customers.selectors import CustomerFilters, customer_list
@@ -264,17 +263,8 @@ def survey_copy_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Sending -------------------------------------------------------------------------------
 
 
-_ID: Final = re.compile(r"[0-9]{1,18}")  # ASCII digits: str.isdigit() takes "²"; 2**63 caps ids
-
-
-def _whole(raw: str) -> int | None:
-    """An id typed in any digits; anything else (or a number no database holds) is None."""
-    text = to_latin_digits(raw).strip()
-    return int(text) if _ID.fullmatch(text) else None
-
-
 def _ids(values: list[str]) -> list[int]:
-    return [n for n in (_whole(v) for v in values) if n is not None][:MAX_INVITES]
+    return [n for n in (whole_number(v) for v in values) if n is not None][:MAX_INVITES]
 
 
 def _invite_page(
@@ -403,7 +393,7 @@ def survey_rules(request: HttpRequest, pk: int) -> HttpResponse:
                 status = 422
             else:
                 rule = get_object_or_404(
-                    TriggerRule, pk=_whole(request.POST.get("rule", "")) or 0, survey=survey
+                    TriggerRule, pk=whole_number(request.POST.get("rule", "")) or 0, survey=survey
                 )
                 if action == "delete":
                     surveys.trigger_rule_delete(actor=actor, rule=rule)

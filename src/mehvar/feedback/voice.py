@@ -62,24 +62,19 @@ def company_model_path() -> Path:
     return Path(settings.DATA_DIR) / "models" / "sentiment-company.joblib"
 
 
-_loaded: dict[str, tuple[float, SentimentModel]] = {}
-
-
 def current_model() -> SentimentModel:
-    """The company's own model when one was trained, else the shipped one (cached per file)."""
+    """The company's own model when one was trained, else the shipped one.
+
+    ``load_model`` caches by file and modification time, so a retrained model is read once.
+    """
     from mehvar.text.sentiment import load_model
 
     path = company_model_path()
     if path.exists():
-        mtime = path.stat().st_mtime
-        cached = _loaded.get("company")
-        if cached is None or cached[0] != mtime:
-            try:
-                _loaded["company"] = (mtime, load_model(path))
-            except Exception:  # a broken file must not stop feedback from being read
-                log.exception("The company sentiment model at %s cannot be loaded", path)
-                return load_model()
-        return _loaded["company"][1]
+        try:
+            return load_model(path)
+        except Exception:  # a broken file must not stop feedback from being read
+            log.exception("The company sentiment model at %s cannot be loaded", path)
     return load_model()
 
 
