@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "mehvar.customers",
     "mehvar.insights",
     "mehvar.feedback",
+    "mehvar.service",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,19 @@ TIME_ZONE = env_str("TIME_ZONE", "Asia/Tehran")
 # --- Feedback: survey links sent by SMS or email are absolute, so the site must know its address.
 PUBLIC_URL = env_str("MEHVAR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 FOLLOW_UP_HOURS = env_int("MEHVAR_FOLLOW_UP_HOURS", 24)  # time to call back an unhappy customer
+# The service desk's mailbox: replies to customers say "reply to" it, and it is read for new
+# tickets (IMAP polling when MEHVAR_SUPPORT_IMAP_HOST is set; or the inbound webhook).
+SUPPORT_EMAIL = env_str("MEHVAR_SUPPORT_EMAIL", "")
+SUPPORT_IMAP = {
+    "host": env_str("MEHVAR_SUPPORT_IMAP_HOST", ""),
+    "port": env_int("MEHVAR_SUPPORT_IMAP_PORT", 993),
+    "user": env_str("MEHVAR_SUPPORT_IMAP_USER", ""),
+    "password": env_str("MEHVAR_SUPPORT_IMAP_PASSWORD", ""),
+    "ssl": env_bool("MEHVAR_SUPPORT_IMAP_SSL", True),
+    "folder": env_str("MEHVAR_SUPPORT_IMAP_FOLDER", "INBOX"),
+}
+# A long random secret the mail provider sends with each inbound email (empty: webhook off).
+SUPPORT_INBOUND_SECRET = env_str("MEHVAR_SUPPORT_INBOUND_SECRET", "")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mehvar <no-reply@localhost>")
 USE_I18N = True

@@ -10,6 +10,7 @@ urlpatterns = [
     path("audit/", include("mehvar.customers.audit_urls")),
     path("analytics/", include("mehvar.insights.urls")),
     path("", include("mehvar.feedback.urls")),
+    path("", include("mehvar.service.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

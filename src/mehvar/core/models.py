@@ -68,6 +68,12 @@ class EventKind(models.TextChoices):
     COMMENT = "comment", _("Customer comment")
     FOLLOW_UP_OPENED = "follow_up_opened", _("Follow-up opened")
     FOLLOW_UP_UPDATED = "follow_up_updated", _("Follow-up updated")
+    TICKET_OPENED = "ticket_opened", _("Ticket opened")
+    TICKET_MESSAGE = "ticket_message", _("Ticket message")
+    TICKET_UPDATED = "ticket_updated", _("Ticket updated")
+    TICKET_ESCALATED = "ticket_escalated", _("Ticket escalated")
+    COMPENSATION = "compensation", _("Compensation")
+    RETURN = "return", _("Return")
 
 
 class TimelineEvent(models.Model):

@@ -50,6 +50,15 @@ class Perm(StrEnum):
     FOLLOW_UP_ASSIGN = "follow_up.assign"
     SENTIMENT_CORRECT = "sentiment.correct"
     SENTIMENT_TRAIN = "sentiment.train"
+    TICKET_VIEW = "ticket.view"
+    TICKET_CREATE = "ticket.create"
+    TICKET_NOTE = "ticket.note"
+    TICKET_WORK = "ticket.work"
+    TICKET_ASSIGN = "ticket.assign"
+    COMPENSATION_GRANT = "compensation.grant"
+    COMPENSATION_APPROVE = "compensation.approve"
+    RETURN_MANAGE = "return.manage"
+    SERVICE_DASHBOARD = "service.dashboard"
     USER_MANAGE = "user.manage"
 
 
@@ -87,6 +96,18 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.FOLLOW_UP_ASSIGN: _LEADS | {Role.SERVICE},
     Perm.SENTIMENT_CORRECT: _ALL,
     Perm.SENTIMENT_TRAIN: _LEADS,
+    # Seed 002: every department sees every ticket and may add what it knows (a note) or open
+    # one for a customer; answering the customer, granting compensation and handling returns
+    # is the service desk's work, and a manager's.
+    Perm.TICKET_VIEW: _ALL,
+    Perm.TICKET_CREATE: _ALL,
+    Perm.TICKET_NOTE: _ALL,
+    Perm.TICKET_WORK: _LEADS | {Role.SERVICE},
+    Perm.TICKET_ASSIGN: _LEADS | {Role.SERVICE},
+    Perm.COMPENSATION_GRANT: _LEADS | {Role.SERVICE},
+    Perm.COMPENSATION_APPROVE: _LEADS,
+    Perm.RETURN_MANAGE: _LEADS | {Role.SERVICE},
+    Perm.SERVICE_DASHBOARD: _LEADS | {Role.SERVICE},
     Perm.USER_MANAGE: frozenset({Role.ADMIN}),
 }
 

@@ -469,3 +469,55 @@ def task_complete(*, actor: User, task: Task) -> Task:
         ref=task,
     )
     return task
+
+
+@transaction.atomic
+def customer_for_contact(
+    *,
+    data: Mapping[str, Any],
+    channel: Channel,
+    source_label: str,
+) -> Customer:
+    """The customer who wrote in by themselves (a web form, an email): found or created.
+
+    Matched on mobile, then email; nobody is logged in, so the record is created by the system
+    and its owner is left empty. Raises ValidationFailed for what the person typed wrong.
+    """
+    values, errors = clean_customer(data)
+    if errors:
+        raise ValidationFailed(errors)
+    if not values.get("mobile") and not values.get("email"):
+        raise ValidationFailed(
+            {"mobile": gettext_lazy("Give a mobile number or an email address.")}
+        )
+    found = None
+    if values.get("mobile"):
+        found = Customer.objects.filter(mobile=values["mobile"], merged_into=None).first()
+    if found is None and values.get("email"):
+        found = (
+            Customer.objects.filter(email_key=values["email"].lower(), merged_into=None)
+            .order_by("pk")
+            .first()
+        )
+    if found is not None:
+        return found
+    values.pop("tags", None)
+    customer = Customer(**values)
+    refresh_search_keys(customer)
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        # Someone else created this mobile a moment ago: theirs is ours.
+        if not values.get("mobile"):
+            raise
+        return Customer.objects.get(mobile=values["mobile"])
+    record_touchpoint(
+        customer=customer,
+        kind=EventKind.CUSTOMER_CREATED,
+        channel=channel,
+        department=Department.SYSTEM,
+        summary=_("Customer record created") + f" ({source_label})",
+        ref=customer,
+    )
+    return customer

@@ -1,0 +1,9 @@
+"""Stub: being written."""
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+
+def inbound_email(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    raise Http404
