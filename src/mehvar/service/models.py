@@ -19,6 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from mehvar.core.roles import Role
 
 
+def new_public_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
 class Team(models.Model):
     """A group of agents with a lead, who is told of breaches, and a monthly compensation budget."""
 
@@ -274,7 +278,8 @@ class Ticket(models.Model):
     )
     # The Message-ID of the email that opened it: a mailbox polled twice opens one ticket.
     email_message_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    public_key = models.CharField(max_length=32, unique=True, default=secrets.token_urlsafe)
+    # The customer's own link to the ticket (/support/t/<key>/): 144 random bits.
+    public_key = models.CharField(max_length=32, unique=True, default=new_public_key)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -4,15 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_alter_timelineevent_kind'),
+        ("core", "0003_alter_timelineevent_kind"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='timelineevent',
-            name='kind',
-            field=models.CharField(choices=[('customer_created', 'Customer created'), ('customer_updated', 'Profile updated'), ('customer_merged', 'Records merged'), ('consent_changed', 'Consent changed'), ('interaction', 'Contact'), ('order_placed', 'Order'), ('order_updated', 'Order updated'), ('note_added', 'Note'), ('task_created', 'Follow-up task'), ('task_completed', 'Task done'), ('survey_invited', 'Survey sent'), ('survey_answered', 'Survey answer'), ('comment', 'Customer comment'), ('follow_up_opened', 'Follow-up opened'), ('follow_up_updated', 'Follow-up updated'), ('ticket_opened', 'Ticket opened'), ('ticket_message', 'Ticket message'), ('ticket_updated', 'Ticket updated'), ('ticket_escalated', 'Ticket escalated'), ('compensation', 'Compensation'), ('return', 'Return')], max_length=32, verbose_name='kind'),
+            model_name="timelineevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("customer_created", "Customer created"),
+                    ("customer_updated", "Profile updated"),
+                    ("customer_merged", "Records merged"),
+                    ("consent_changed", "Consent changed"),
+                    ("interaction", "Contact"),
+                    ("order_placed", "Order"),
+                    ("order_updated", "Order updated"),
+                    ("note_added", "Note"),
+                    ("task_created", "Follow-up task"),
+                    ("task_completed", "Task done"),
+                    ("survey_invited", "Survey sent"),
+                    ("survey_answered", "Survey answer"),
+                    ("comment", "Customer comment"),
+                    ("follow_up_opened", "Follow-up opened"),
+                    ("follow_up_updated", "Follow-up updated"),
+                    ("ticket_opened", "Ticket opened"),
+                    ("ticket_message", "Ticket message"),
+                    ("ticket_updated", "Ticket updated"),
+                    ("ticket_escalated", "Ticket escalated"),
+                    ("compensation", "Compensation"),
+                    ("return", "Return"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
     ]

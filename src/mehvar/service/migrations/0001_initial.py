@@ -2,308 +2,968 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import secrets
 from django.conf import settings
 from django.db import migrations, models
 
+import mehvar.service.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0003_historicalorder_delivered_at_order_delivered_at'),
-        ('feedback', '0002_trigger_decisions_delivery_retrain_lock'),
+        ("customers", "0003_historicalorder_delivered_at_order_delivered_at"),
+        ("feedback", "0002_trigger_decisions_delivery_retrain_lock"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_fa', models.CharField(max_length=100, verbose_name='name (Persian)')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='name (English)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name_fa", models.CharField(max_length=100, verbose_name="name (Persian)")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=100, verbose_name="name (English)"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'ticket category',
-                'verbose_name_plural': 'ticket categories',
-                'ordering': ['name_fa'],
+                "verbose_name": "ticket category",
+                "verbose_name_plural": "ticket categories",
+                "ordering": ["name_fa"],
             },
         ),
         migrations.CreateModel(
-            name='Holiday',
+            name="Holiday",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True, verbose_name='date')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(unique=True, verbose_name="date")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'holiday',
-                'verbose_name_plural': 'holidays',
-                'ordering': ['day'],
+                "verbose_name": "holiday",
+                "verbose_name_plural": "holidays",
+                "ordering": ["day"],
             },
         ),
         migrations.CreateModel(
-            name='ApprovalLimit',
+            name="ApprovalLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('admin', 'Admin'), ('manager', 'Manager'), ('sales', 'Sales'), ('marketing', 'Marketing'), ('service', 'Service')], max_length=16, unique=True, verbose_name='role')),
-                ('max_amount', models.BigIntegerField(verbose_name='limit per grant (Rial)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("admin", "Admin"),
+                            ("manager", "Manager"),
+                            ("sales", "Sales"),
+                            ("marketing", "Marketing"),
+                            ("service", "Service"),
+                        ],
+                        max_length=16,
+                        unique=True,
+                        verbose_name="role",
+                    ),
+                ),
+                ("max_amount", models.BigIntegerField(verbose_name="limit per grant (Rial)")),
             ],
             options={
-                'verbose_name': 'approval limit',
-                'verbose_name_plural': 'approval limits',
-                'constraints': [models.CheckConstraint(condition=models.Q(('max_amount__gte', 0)), name='limit_not_negative')],
+                "verbose_name": "approval limit",
+                "verbose_name_plural": "approval limits",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("max_amount__gte", 0)), name="limit_not_negative"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CannedReply',
+            name="CannedReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=100, verbose_name='title')),
-                ('body_fa', models.TextField(verbose_name='text (Persian)')),
-                ('body_en', models.TextField(blank=True, verbose_name='text (English)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='service.category', verbose_name='category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="title")),
+                ("body_fa", models.TextField(verbose_name="text (Persian)")),
+                ("body_en", models.TextField(blank=True, verbose_name="text (English)")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="service.category",
+                        verbose_name="category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'canned reply',
-                'verbose_name_plural': 'canned replies',
-                'ordering': ['title'],
+                "verbose_name": "canned reply",
+                "verbose_name_plural": "canned replies",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, unique=True, verbose_name='name')),
-                ('monthly_budget', models.BigIntegerField(default=0, help_text="Zero means no compensation may be granted from this team's budget.", verbose_name='monthly compensation budget (Rial)')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_teams', to=settings.AUTH_USER_MODEL, verbose_name='team lead')),
-                ('members', models.ManyToManyField(blank=True, related_name='service_teams', to=settings.AUTH_USER_MODEL, verbose_name='members')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, unique=True, verbose_name="name")),
+                (
+                    "monthly_budget",
+                    models.BigIntegerField(
+                        default=0,
+                        help_text="Zero means no compensation may be granted from this team's budget.",
+                        verbose_name="monthly compensation budget (Rial)",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="led_teams",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="team lead",
+                    ),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="service_teams",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="members",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'team',
-                'verbose_name_plural': 'teams',
-                'ordering': ['name'],
+                "verbose_name": "team",
+                "verbose_name_plural": "teams",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DeskSettings',
+            name="DeskSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('repeat_days', models.PositiveSmallIntegerField(default=14, help_text='A new ticket about the same thing within this many days is a repeat.', verbose_name='repeat contact window (days)')),
-                ('guarantee_days', models.PositiveSmallIntegerField(default=7, verbose_name='money-back guarantee (days after delivery)')),
-                ('warn_before_minutes', models.PositiveIntegerField(default=60, verbose_name='warn before a deadline (business minutes)')),
-                ('csat_survey', models.ForeignKey(blank=True, help_text='Sent to the customer when a ticket is resolved; empty sends nothing.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='feedback.survey', verbose_name='CSAT survey after resolution')),
-                ('default_team', models.ForeignKey(blank=True, help_text='Takes the tickets whose category names no team.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='service.team', verbose_name='default team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "repeat_days",
+                    models.PositiveSmallIntegerField(
+                        default=14,
+                        help_text="A new ticket about the same thing within this many days is a repeat.",
+                        verbose_name="repeat contact window (days)",
+                    ),
+                ),
+                (
+                    "guarantee_days",
+                    models.PositiveSmallIntegerField(
+                        default=7, verbose_name="money-back guarantee (days after delivery)"
+                    ),
+                ),
+                (
+                    "warn_before_minutes",
+                    models.PositiveIntegerField(
+                        default=60, verbose_name="warn before a deadline (business minutes)"
+                    ),
+                ),
+                (
+                    "csat_survey",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Sent to the customer when a ticket is resolved; empty sends nothing.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="feedback.survey",
+                        verbose_name="CSAT survey after resolution",
+                    ),
+                ),
+                (
+                    "default_team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Takes the tickets whose category names no team.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="service.team",
+                        verbose_name="default team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'desk settings',
-                'verbose_name_plural': 'desk settings',
+                "verbose_name": "desk settings",
+                "verbose_name_plural": "desk settings",
             },
         ),
         migrations.CreateModel(
-            name='CompensationEntry',
+            name="CompensationEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('refund', 'Refund'), ('voucher', 'Voucher / discount code'), ('free_service', 'Free service'), ('points', 'Loyalty points'), ('other', 'Other')], max_length=32, verbose_name='kind')),
-                ('amount', models.BigIntegerField(verbose_name='amount (Rial)')),
-                ('reason', models.CharField(max_length=500, verbose_name='reason')),
-                ('code', models.CharField(blank=True, max_length=32, verbose_name='code')),
-                ('counts_to_budget', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='time')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='compensations', to='customers.customer')),
-                ('granted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversal', to='service.compensationentry')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='service.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("refund", "Refund"),
+                            ("voucher", "Voucher / discount code"),
+                            ("free_service", "Free service"),
+                            ("points", "Loyalty points"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("amount", models.BigIntegerField(verbose_name="amount (Rial)")),
+                ("reason", models.CharField(max_length=500, verbose_name="reason")),
+                ("code", models.CharField(blank=True, max_length=32, verbose_name="code")),
+                ("counts_to_budget", models.BooleanField(default=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="time"),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="compensations",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversal",
+                        to="service.compensationentry",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="service.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compensation',
-                'verbose_name_plural': 'compensation ledger',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "compensation",
+                "verbose_name_plural": "compensation ledger",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='category',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='service.team', verbose_name='team'),
+            model_name="category",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to="service.team",
+                verbose_name="team",
+            ),
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('complaint', 'Complaint'), ('question', 'Question'), ('request', 'Request'), ('return', 'Return')], default='complaint', max_length=16, verbose_name='kind')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], default='normal', max_length=8, verbose_name='priority')),
-                ('status', models.CharField(choices=[('new', 'New'), ('open', 'Open'), ('waiting', 'Waiting on customer'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='new', max_length=10, verbose_name='status')),
-                ('channel', models.CharField(choices=[('staff', 'Entered by staff'), ('phone', 'Phone'), ('in_store', 'In store'), ('web', 'Web form'), ('email', 'Email'), ('api', 'API'), ('survey', 'Survey follow-up')], max_length=10, verbose_name='channel')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='opened')),
-                ('first_response_due', models.DateTimeField(blank=True, null=True, verbose_name='first response due')),
-                ('first_responded_at', models.DateTimeField(blank=True, null=True, verbose_name='first response')),
-                ('resolution_due', models.DateTimeField(blank=True, null=True, verbose_name='resolution due')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('paused_since', models.DateTimeField(blank=True, null=True)),
-                ('paused_seconds', models.PositiveIntegerField(default=0)),
-                ('sla_response_minutes', models.PositiveIntegerField(default=0)),
-                ('sla_resolution_minutes', models.PositiveIntegerField(default=0)),
-                ('response_warned_at', models.DateTimeField(blank=True, null=True)),
-                ('response_escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_warned_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('response_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('resolution_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('resolution', models.TextField(blank=True, verbose_name='what was done')),
-                ('reopen_count', models.PositiveSmallIntegerField(default=0, verbose_name='reopened')),
-                ('email_message_id', models.CharField(blank=True, max_length=255, null=True, unique=True)),
-                ('public_key', models.CharField(default=secrets.token_urlsafe, max_length=32, unique=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='service.category', verbose_name='category')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.customer')),
-                ('follow_up', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ticket', to='feedback.followup')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='customers.order', verbose_name='order')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='customers.product', verbose_name='product')),
-                ('repeat_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='repeats', to='service.ticket', verbose_name='repeat of')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='service.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("complaint", "Complaint"),
+                            ("question", "Question"),
+                            ("request", "Request"),
+                            ("return", "Return"),
+                        ],
+                        default="complaint",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("normal", "Normal"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        default="normal",
+                        max_length=8,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("open", "Open"),
+                            ("waiting", "Waiting on customer"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="new",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Entered by staff"),
+                            ("phone", "Phone"),
+                            ("in_store", "In store"),
+                            ("web", "Web form"),
+                            ("email", "Email"),
+                            ("api", "API"),
+                            ("survey", "Survey follow-up"),
+                        ],
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="opened"),
+                ),
+                (
+                    "first_response_due",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first response due"),
+                ),
+                (
+                    "first_responded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first response"),
+                ),
+                (
+                    "resolution_due",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolution due"),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                ("paused_since", models.DateTimeField(blank=True, null=True)),
+                ("paused_seconds", models.PositiveIntegerField(default=0)),
+                ("sla_response_minutes", models.PositiveIntegerField(default=0)),
+                ("sla_resolution_minutes", models.PositiveIntegerField(default=0)),
+                ("response_warned_at", models.DateTimeField(blank=True, null=True)),
+                ("response_escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_warned_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("response_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("resolution_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("resolution", models.TextField(blank=True, verbose_name="what was done")),
+                (
+                    "reopen_count",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="reopened"),
+                ),
+                (
+                    "email_message_id",
+                    models.CharField(blank=True, max_length=255, null=True, unique=True),
+                ),
+                (
+                    "public_key",
+                    models.CharField(
+                        default=mehvar.service.models.new_public_key, max_length=32, unique=True
+                    ),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="service.category",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "follow_up",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ticket",
+                        to="feedback.followup",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="customers.order",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="customers.product",
+                        verbose_name="product",
+                    ),
+                ),
+                (
+                    "repeat_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="repeats",
+                        to="service.ticket",
+                        verbose_name="repeat of",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="service.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket',
-                'verbose_name_plural': 'tickets',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "ticket",
+                "verbose_name_plural": "tickets",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReturnRequest',
+            name="ReturnRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField(verbose_name='quantity')),
-                ('reason', models.CharField(max_length=500, verbose_name='reason')),
-                ('status', models.CharField(choices=[('requested', 'Requested'), ('received', 'Goods received'), ('accepted', 'Inspected: accepted'), ('rejected', 'Inspected: rejected'), ('refunded', 'Refunded')], default='requested', max_length=10, verbose_name='status')),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='requested')),
-                ('received_at', models.DateTimeField(blank=True, null=True, verbose_name='received')),
-                ('inspection', models.CharField(blank=True, choices=[('as_new', 'As new'), ('defective', 'Defective (our fault)'), ('damaged_by_use', 'Damaged in use'), ('not_as_described', 'Not as described'), ('missing_parts', 'Parts missing')], max_length=20, verbose_name='inspection')),
-                ('inspection_note', models.CharField(blank=True, max_length=500, verbose_name='inspection note')),
-                ('inspected_at', models.DateTimeField(blank=True, null=True)),
-                ('refund_amount', models.BigIntegerField(blank=True, null=True, verbose_name='refund (Rial)')),
-                ('inspected_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='returns', to='customers.orderline')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='returns', to='customers.order')),
-                ('refund', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='return_request', to='service.compensationentry')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='returns', to='service.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField(verbose_name="quantity")),
+                ("reason", models.CharField(max_length=500, verbose_name="reason")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("received", "Goods received"),
+                            ("accepted", "Inspected: accepted"),
+                            ("rejected", "Inspected: rejected"),
+                            ("refunded", "Refunded"),
+                        ],
+                        default="requested",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "requested_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="requested"
+                    ),
+                ),
+                (
+                    "received_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="received"),
+                ),
+                (
+                    "inspection",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("as_new", "As new"),
+                            ("defective", "Defective (our fault)"),
+                            ("damaged_by_use", "Damaged in use"),
+                            ("not_as_described", "Not as described"),
+                            ("missing_parts", "Parts missing"),
+                        ],
+                        max_length=20,
+                        verbose_name="inspection",
+                    ),
+                ),
+                (
+                    "inspection_note",
+                    models.CharField(blank=True, max_length=500, verbose_name="inspection note"),
+                ),
+                ("inspected_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "refund_amount",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="refund (Rial)"),
+                ),
+                (
+                    "inspected_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="returns",
+                        to="customers.orderline",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="returns",
+                        to="customers.order",
+                    ),
+                ),
+                (
+                    "refund",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="return_request",
+                        to="service.compensationentry",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="returns",
+                        to="service.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'return',
-                'verbose_name_plural': 'returns',
-                'ordering': ['-requested_at', '-id'],
+                "verbose_name": "return",
+                "verbose_name_plural": "returns",
+                "ordering": ["-requested_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CompensationRequest',
+            name="CompensationRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('refund', 'Refund'), ('voucher', 'Voucher / discount code'), ('free_service', 'Free service'), ('points', 'Loyalty points'), ('other', 'Other')], max_length=32, verbose_name='kind')),
-                ('amount', models.BigIntegerField(verbose_name='amount (Rial)')),
-                ('reason', models.CharField(max_length=500, verbose_name='reason')),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for approval'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=10, verbose_name='status')),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('entry', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='request', to='service.compensationentry')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='compensation_requests', to='service.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("refund", "Refund"),
+                            ("voucher", "Voucher / discount code"),
+                            ("free_service", "Free service"),
+                            ("points", "Loyalty points"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("amount", models.BigIntegerField(verbose_name="amount (Rial)")),
+                ("reason", models.CharField(max_length=500, verbose_name="reason")),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decision_note",
+                    models.CharField(blank=True, max_length=500, verbose_name="note"),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "entry",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="request",
+                        to="service.compensationentry",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compensation_requests",
+                        to="service.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compensation request',
-                'verbose_name_plural': 'compensation requests',
-                'ordering': ['-requested_at', '-id'],
+                "verbose_name": "compensation request",
+                "verbose_name_plural": "compensation requests",
+                "ordering": ["-requested_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='compensationentry',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='compensations', to='service.ticket'),
+            model_name="compensationentry",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="compensations",
+                to="service.ticket",
+            ),
         ),
         migrations.CreateModel(
-            name='TicketMessage',
+            name="TicketMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('customer', 'From the customer'), ('reply', 'Reply to the customer'), ('note', 'Internal note')], max_length=10, verbose_name='kind')),
-                ('body', models.TextField(verbose_name='message')),
-                ('channel', models.CharField(choices=[('staff', 'Entered by staff'), ('phone', 'Phone'), ('in_store', 'In store'), ('web', 'Web form'), ('email', 'Email'), ('api', 'API'), ('survey', 'Survey follow-up')], max_length=10, verbose_name='channel')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='time')),
-                ('email_message_id', models.CharField(blank=True, max_length=255, null=True, unique=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='service.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("customer", "From the customer"),
+                            ("reply", "Reply to the customer"),
+                            ("note", "Internal note"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="message")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Entered by staff"),
+                            ("phone", "Phone"),
+                            ("in_store", "In store"),
+                            ("web", "Web form"),
+                            ("email", "Email"),
+                            ("api", "API"),
+                            ("survey", "Survey follow-up"),
+                        ],
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="time"),
+                ),
+                (
+                    "email_message_id",
+                    models.CharField(blank=True, max_length=255, null=True, unique=True),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="service.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket message',
-                'verbose_name_plural': 'ticket messages',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "ticket message",
+                "verbose_name_plural": "ticket messages",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='WorkingDay',
+            name="WorkingDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(5, 'Saturday'), (6, 'Sunday'), (0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday')], unique=True, verbose_name='weekday')),
-                ('opens', models.TimeField(verbose_name='opens')),
-                ('closes', models.TimeField(verbose_name='closes')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                        ],
+                        unique=True,
+                        verbose_name="weekday",
+                    ),
+                ),
+                ("opens", models.TimeField(verbose_name="opens")),
+                ("closes", models.TimeField(verbose_name="closes")),
             ],
             options={
-                'verbose_name': 'working day',
-                'verbose_name_plural': 'working days',
-                'constraints': [models.CheckConstraint(condition=models.Q(('closes__gt', models.F('opens'))), name='working_day_closes_after_opening')],
+                "verbose_name": "working day",
+                "verbose_name_plural": "working days",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("closes__gt", models.F("opens"))),
+                        name="working_day_closes_after_opening",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SlaPolicy',
+            name="SlaPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], max_length=8, verbose_name='priority')),
-                ('first_response_minutes', models.PositiveIntegerField(verbose_name='first response (business minutes)')),
-                ('resolution_minutes', models.PositiveIntegerField(verbose_name='resolution (business minutes)')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='service.category', verbose_name='category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("normal", "Normal"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        max_length=8,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "first_response_minutes",
+                    models.PositiveIntegerField(verbose_name="first response (business minutes)"),
+                ),
+                (
+                    "resolution_minutes",
+                    models.PositiveIntegerField(verbose_name="resolution (business minutes)"),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="service.category",
+                        verbose_name="category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SLA target',
-                'verbose_name_plural': 'SLA targets',
-                'constraints': [models.UniqueConstraint(fields=('category', 'priority'), name='sla_one_per_category_priority'), models.UniqueConstraint(condition=models.Q(('category__isnull', True)), fields=('priority',), name='sla_one_default_per_priority'), models.CheckConstraint(condition=models.Q(('resolution_minutes__gte', models.F('first_response_minutes'))), name='sla_resolution_after_response')],
+                "verbose_name": "SLA target",
+                "verbose_name_plural": "SLA targets",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("category", "priority"), name="sla_one_per_category_priority"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("category__isnull", True)),
+                        fields=("priority",),
+                        name="sla_one_default_per_priority",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("resolution_minutes__gte", models.F("first_response_minutes"))
+                        ),
+                        name="sla_resolution_after_response",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['status', 'resolution_due'], name='ticket_by_status_due'),
+            model_name="ticket",
+            index=models.Index(fields=["status", "resolution_due"], name="ticket_by_status_due"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['customer', '-created_at'], name='ticket_by_customer'),
+            model_name="ticket",
+            index=models.Index(fields=["customer", "-created_at"], name="ticket_by_customer"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assignee', 'status'], name='ticket_by_assignee'),
+            model_name="ticket",
+            index=models.Index(fields=["assignee", "status"], name="ticket_by_assignee"),
         ),
         migrations.AddConstraint(
-            model_name='returnrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='return_quantity'),
+            model_name="returnrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="return_quantity"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='compensationrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='request_amount_positive'),
+            model_name="compensationrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="request_amount_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='compensationentry',
-            index=models.Index(fields=['team', 'created_at'], name='ledger_by_team_month'),
+            model_name="compensationentry",
+            index=models.Index(fields=["team", "created_at"], name="ledger_by_team_month"),
         ),
         migrations.AddConstraint(
-            model_name='compensationentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('reverses__isnull', True)), models.Q(('amount__lt', 0), ('reverses__isnull', False)), _connector='OR'), name='ledger_grant_positive_reversal_negative'),
+            model_name="compensationentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("amount__gt", 0), ("reverses__isnull", True)),
+                    models.Q(("amount__lt", 0), ("reverses__isnull", False)),
+                    _connector="OR",
+                ),
+                name="ledger_grant_positive_reversal_negative",
+            ),
         ),
     ]

@@ -47,9 +47,7 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    statements = (
-        _POSTGRES_UNDO if schema_editor.connection.vendor == "postgresql" else _SQLITE_UNDO
-    )
+    statements = _POSTGRES_UNDO if schema_editor.connection.vendor == "postgresql" else _SQLITE_UNDO
     for statement in statements:
         schema_editor.execute(statement)
 
