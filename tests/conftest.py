@@ -76,20 +76,29 @@ def _empty_ledger_before_flush(request: pytest.FixtureRequest) -> Any:
     """Let a transactional test's database be emptied although the ledger refuses DELETE.
 
     The compensation ledger's triggers abort any DELETE (SQLite) or UPDATE/DELETE (PostgreSQL,
-    where the flush is a TRUNCATE and passes). Asking for the transactional fixture from here
-    sets it up inside this one, so this teardown runs before its flush.
+    where the flush is a TRUNCATE and passes). Asking for the database fixture from here makes
+    this one finish first, so this teardown runs before its flush. A test is transactional by
+    asking for ``transactional_db``/``live_server`` or by ``@pytest.mark.django_db(transaction=
+    True)``; the mark never shows in ``fixturenames``, so it is read from the test itself.
     """
     names = set(request.fixturenames)
-    if not names & {"transactional_db", "live_server"}:
+    marker = request.node.get_closest_marker("django_db")
+    marked = marker is not None and bool(
+        marker.kwargs.get("transaction", marker.args[0] if marker.args else False)
+        or marker.kwargs.get("reset_sequences", marker.args[1] if len(marker.args) > 1 else False)
+    )
+    if not (marked or names & {"transactional_db", "live_server"}):
         yield
         return
-    request.getfixturevalue("transactional_db")
+    request.getfixturevalue("transactional_db" if not marked else "_django_db_helper")
     yield
     from django.db import connection
 
     if connection.vendor != "sqlite":
         return
-    with connection.cursor() as cursor:
+    # Rows that point at ledger lines (approved requests, refunded returns) go with the flush
+    # that follows; until then their foreign keys must not stop this DELETE.
+    with connection.constraint_checks_disabled(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN (%s, %s)",
             _LEDGER_TRIGGERS,

@@ -16,6 +16,7 @@ from mehvar.core.api_auth import API_AUTH
 from mehvar.core.errors import Duplicate, ErrorCode, ServiceError, ValidationFailed
 from mehvar.customers.api import router as customers_router
 from mehvar.feedback.api import router as feedback_router
+from mehvar.service.api import router as service_router
 
 api = NinjaAPI(
     title="mehvar API",
@@ -31,17 +32,24 @@ api = NinjaAPI(
 )
 
 
-_LOC_WRAPPERS = frozenset({"body", "payload", "query", "path", "filters", "ninja_pagination"})
+_LOC_SOURCES = frozenset({"body", "query", "path"})
+_LOC_WRAPPERS = frozenset({"payload", "filters", "ninja_pagination"})
 
 
 def _field_path(loc: list[Any]) -> str:
     # ninja reports ("body", "payload", "lines", 0, "quantity"); clients want
-    # "lines[1].quantity", numbered from one like the services' own messages.
+    # "lines[1].quantity", numbered from one like the services' own messages. Only the leading
+    # source and wrapper are ninja's: a field that is itself called "body" keeps its name.
+    parts = list(loc)
+    if parts and parts[0] in _LOC_SOURCES:
+        parts = parts[1:]
+    if parts and parts[0] in _LOC_WRAPPERS:
+        parts = parts[1:]
     path = ""
-    for part in loc:
+    for part in parts:
         if isinstance(part, int):
             path += f"[{part + 1}]"
-        elif part not in _LOC_WRAPPERS:
+        else:
             path += f".{part}" if path else str(part)
     return path or "__all__"
 
@@ -107,3 +115,4 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 api.add_router("/", customers_router)
 api.add_router("/", feedback_router)
+api.add_router("/", service_router)

@@ -188,6 +188,11 @@ SUPPORT_IMAP = {
 }
 # A long random secret the mail provider sends with each inbound email (empty: webhook off).
 SUPPORT_INBOUND_SECRET = env_str("MEHVAR_SUPPORT_INBOUND_SECRET", "")
+# Rate limits of the public support form and the customer's ticket page, per client address.
+SUPPORT_RATE_LIMIT = {
+    "open": env_str("MEHVAR_SUPPORT_OPEN_RATE", "60/m"),
+    "submit": env_str("MEHVAR_SUPPORT_SUBMIT_RATE", "5/m"),
+}
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mehvar <no-reply@localhost>")
 USE_I18N = True

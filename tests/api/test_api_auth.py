@@ -121,4 +121,7 @@ def test_me_lists_the_role_permissions(as_role: Callable[[str], Any]) -> None:
         "feedback.view",
         "follow_up.work",
         "sentiment.correct",
+        "ticket.view",
+        "ticket.create",
+        "ticket.note",
     ]

@@ -45,6 +45,18 @@ from mehvar.feedback.models import (
 )
 from mehvar.feedback.responding import answers_save, invitation_create, response_for_invitation
 from mehvar.feedback.surveys import survey_save, survey_set_status, trigger_rule_save
+from mehvar.service.compensation import compensation_grant
+from mehvar.service.models import (
+    CompensationEntry,
+    CompensationRequest,
+    DeskSettings,
+    ReturnRequest,
+    Team,
+    Ticket,
+    TicketMessage,
+)
+from mehvar.service.returns import return_inspect, return_receive, return_request
+from mehvar.service.tickets import ticket_create
 
 pytestmark = pytest.mark.django_db
 
@@ -64,12 +76,79 @@ class World:
     follow_up: FollowUp  # of that response, assigned to "sales" (the customer's owner)
     rule: TriggerRule
     comment: Comment
+    desk: Desk
+
+
+@dataclass
+class Desk:
+    """The service desk's records: one team, one ticket of "owned" worked by "service"."""
+
+    team: Team  # led by "manager"; "service" is its agent
+    ticket: Ticket  # assigned to "service"
+    entry: CompensationEntry  # within the service limit: reversed
+    pending: CompensationRequest  # above the service limit: decided
+    line: OrderLine  # ten glasses, delivered today: returned
+    requested: ReturnRequest  # received
+    received: ReturnRequest  # inspected
+    accepted: ReturnRequest  # refunded
 
 
 SURVEY_BODY = {
     "title_fa": "رضایت مشتری",
     "questions": [{"key": "nps", "kind": "nps", "text_fa": "ما را پیشنهاد می‌کنید؟"}],
 }
+
+
+def _desk(users: dict[str, User], customer: Customer) -> Desk:
+    service = users["service"]
+    team = Team.objects.create(name="Support", lead=users["manager"], monthly_budget=10**8)
+    team.members.add(service)
+    settings = DeskSettings.current()
+    settings.default_team = team
+    settings.save()
+    ticket = ticket_create(
+        actor=service,
+        customer=customer,
+        subject="دیرکرد",
+        body="سفارش دیر رسید.",
+        channel="phone",
+        assignee=service,
+    )
+
+    def grant(amount: int) -> Any:
+        return compensation_grant(
+            actor=service, ticket=ticket, kind="voucher", amount=amount, reason="دیرکرد"
+        )
+
+    bought = order_create(
+        actor=users["admin"],
+        customer=customer,
+        number="INV-S1",
+        status="delivered",
+        lines=[LineInput(quantity=10, unit_price=100_000, description="لیوان")],
+    )
+    line = bought.lines.get()
+
+    def returning() -> ReturnRequest:
+        return return_request(actor=service, line=line, quantity=1, reason="ترک", ticket=ticket)
+
+    received = return_receive(actor=service, ret=returning())
+    accepted = return_inspect(
+        actor=service,
+        ret=return_receive(actor=service, ret=returning()),
+        result="defective",
+        accept=True,
+    )
+    return Desk(
+        team=team,
+        ticket=ticket,
+        entry=grant(100_000),
+        pending=grant(6_000_000),
+        line=line,
+        requested=returning(),
+        received=received,
+        accepted=accepted,
+    )
 
 
 @pytest.fixture
@@ -112,6 +191,7 @@ def world(users: dict[str, User], make_customer: Callable[..., Customer]) -> Wor
         follow_up=FollowUp.objects.get(response=response),
         rule=trigger_rule_save(actor=users["admin"], survey=survey, data={}),
         comment=comment,
+        desk=_desk(users, owned),
     )
 
 
@@ -139,6 +219,19 @@ def works_follow_up(user: User, world: World) -> bool:
         user.pk == world.follow_up.assignee_id
         or Role(user.role) in PERMISSIONS[Perm.FOLLOW_UP_ASSIGN]
     )
+
+
+def works_ticket(user: User, world: World) -> bool:
+    """Answer, move, compensate, handle returns: the desk's roles, on their team's tickets."""
+    if Role(user.role) not in PERMISSIONS[Perm.TICKET_WORK]:
+        return False
+    is_lead = user.role in (Role.ADMIN, Role.MANAGER)
+    in_team = world.desk.team.members.filter(pk=user.pk).exists()
+    return is_lead or in_team or user.pk == world.desk.ticket.assignee_id
+
+
+def works_ticket_with(perm: Perm) -> Allowed:
+    return lambda user, world: role_has(perm)(user, world) and works_ticket(user, world)
 
 
 @dataclass(frozen=True)
@@ -311,6 +404,85 @@ RULES: dict[tuple[str, str], Rule] = {
         lambda w: f"/comments/{w.comment.pk}/sentiment",
         lambda w: {"label": "negative"},
     ),
+    # --- service desk ---
+    ("GET", "/tickets"): Rule(role_has(Perm.TICKET_VIEW), 200, lambda w: "/tickets"),
+    ("POST", "/tickets"): Rule(
+        role_has(Perm.TICKET_CREATE),
+        201,
+        lambda w: "/tickets",
+        lambda w: {"customer_id": w.owned.pk, "subject": "فاکتور", "body": "فاکتور نرسید."},
+    ),
+    ("GET", "/tickets/{ticket_id}"): Rule(
+        role_has(Perm.TICKET_VIEW), 200, lambda w: f"/tickets/{w.desk.ticket.pk}"
+    ),
+    ("PATCH", "/tickets/{ticket_id}"): Rule(
+        works_ticket, 200, lambda w: f"/tickets/{w.desk.ticket.pk}", lambda w: {"priority": "high"}
+    ),
+    # A note is open to everyone (test_api_service); a reply is the desk's work.
+    ("POST", "/tickets/{ticket_id}/messages"): Rule(
+        works_ticket,
+        201,
+        lambda w: f"/tickets/{w.desk.ticket.pk}/messages",
+        lambda w: {"kind": "reply", "body": "پیگیری می‌کنیم."},
+    ),
+    ("POST", "/tickets/{ticket_id}/status"): Rule(
+        works_ticket,
+        200,
+        lambda w: f"/tickets/{w.desk.ticket.pk}/status",
+        lambda w: {"status": "open"},
+    ),
+    ("GET", "/tickets/{ticket_id}/compensations"): Rule(
+        role_has(Perm.TICKET_VIEW), 200, lambda w: f"/tickets/{w.desk.ticket.pk}/compensations"
+    ),
+    ("POST", "/tickets/{ticket_id}/compensations"): Rule(
+        works_ticket_with(Perm.COMPENSATION_GRANT),
+        201,
+        lambda w: f"/tickets/{w.desk.ticket.pk}/compensations",
+        lambda w: {"kind": "voucher", "amount": 100_000, "reason": "دلجویی"},
+    ),
+    ("GET", "/compensation-requests"): Rule(
+        role_has(Perm.COMPENSATION_GRANT), 200, lambda w: "/compensation-requests"
+    ),
+    ("POST", "/compensation-requests/{request_id}/decision"): Rule(
+        role_has(Perm.COMPENSATION_APPROVE),
+        200,
+        lambda w: f"/compensation-requests/{w.desk.pending.pk}/decision",
+        lambda w: {"approve": True},
+    ),
+    ("POST", "/compensations/{entry_id}/reverse"): Rule(
+        role_has(Perm.COMPENSATION_APPROVE),
+        201,
+        lambda w: f"/compensations/{w.desk.entry.pk}/reverse",
+        lambda w: {"reason": "اشتباه"},
+    ),
+    ("GET", "/compensation-budgets"): Rule(
+        role_has(Perm.COMPENSATION_GRANT), 200, lambda w: "/compensation-budgets"
+    ),
+    ("POST", "/returns"): Rule(
+        role_has(Perm.RETURN_MANAGE),
+        201,
+        lambda w: "/returns",
+        lambda w: {"line_id": w.desk.line.pk, "quantity": 1, "reason": "ترک دارد"},
+    ),
+    ("GET", "/returns/{return_id}"): Rule(
+        role_has(Perm.TICKET_VIEW), 200, lambda w: f"/returns/{w.desk.requested.pk}"
+    ),
+    ("POST", "/returns/{return_id}/receive"): Rule(
+        works_ticket_with(Perm.RETURN_MANAGE),
+        200,
+        lambda w: f"/returns/{w.desk.requested.pk}/receive",
+    ),
+    ("POST", "/returns/{return_id}/inspect"): Rule(
+        works_ticket_with(Perm.RETURN_MANAGE),
+        200,
+        lambda w: f"/returns/{w.desk.received.pk}/inspect",
+        lambda w: {"result": "as_new", "accept": True},
+    ),
+    ("POST", "/returns/{return_id}/refund"): Rule(
+        works_ticket_with(Perm.RETURN_MANAGE),
+        200,
+        lambda w: f"/returns/{w.desk.accepted.pk}/refund",
+    ),
 }
 
 _SCHEMA = api.get_openapi_schema(path_prefix="")
@@ -346,13 +518,19 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         Comment,
         FollowUp,
         TriggerRule,
+        Team,
+        Ticket,
+        TicketMessage,
+        CompensationEntry,
+        CompensationRequest,
+        ReturnRequest,
     ]
     return {m.__name__: list(m._default_manager.order_by("pk").values()) for m in models}
 
 
 def test_every_route_has_a_rule() -> None:
     assert set(ROUTES) == set(RULES)
-    assert len(ROUTES) == 41
+    assert len(ROUTES) == 58
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -404,6 +582,11 @@ def test_expected_table_matches_the_role_table(world: World) -> None:
         "admin",
         "manager",
         "marketing",
+    ]
+    assert [r for r in ROLES[:-1] if works_ticket(users[r], world)] == [
+        "admin",
+        "manager",
+        "service",
     ]
 
 

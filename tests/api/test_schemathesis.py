@@ -26,9 +26,14 @@ from schemathesis.specs.openapi.checks import (
 
 from mehvar.api import api
 from mehvar.core.models import ApiToken
+from mehvar.customers.orders import LineInput, order_create
 from mehvar.feedback.models import Comment
 from mehvar.feedback.responding import answers_save, invitation_create, response_for_invitation
 from mehvar.feedback.surveys import survey_save, survey_set_status, trigger_rule_save
+from mehvar.service.compensation import compensation_grant
+from mehvar.service.models import DeskSettings, Team
+from mehvar.service.returns import return_request
+from mehvar.service.tickets import ticket_create
 from mehvar.wsgi import application
 
 CHECKS = [
@@ -75,11 +80,37 @@ def _feedback_records(users: dict[str, Any], customer: Any) -> None:
     )  # fmt: skip
 
 
+def _service_records(users: dict[str, Any], customer: Any) -> None:
+    """A team and its ticket, with a grant, a grant waiting for approval and a return."""
+    service = users["service"]
+    team = Team.objects.create(name="Support", lead=users["manager"], monthly_budget=10**8)
+    team.members.add(service)
+    settings = DeskSettings.current()
+    settings.default_team = team
+    settings.save()
+    ticket = ticket_create(
+        actor=service, customer=customer, subject="دیرکرد", body="دیر رسید", channel="phone"
+    )
+    for amount in (100_000, 6_000_000):
+        compensation_grant(
+            actor=service, ticket=ticket, kind="voucher", amount=amount, reason="دیرکرد"
+        )
+    order = order_create(
+        actor=users["admin"],
+        customer=customer,
+        number="S-1",
+        status="delivered",
+        lines=[LineInput(quantity=5, unit_price=100_000, description="لیوان")],
+    )
+    return_request(actor=service, line=order.lines.get(), quantity=1, reason="ترک", ticket=ticket)
+
+
 @pytest.fixture(params=["sales", "manager"])
 def bearer(request: pytest.FixtureRequest, users: dict[str, Any], make_customer: Any) -> str:
     # Records to find, open, edit and order for, so that not every lookup is a 404.
     customers = [make_customer(owner=users["sales"]) for _ in range(3)]
     _feedback_records(users, customers[0])
+    _service_records(users, customers[0])
     return "Bearer " + ApiToken.issue(user=users[request.param], name="schemathesis")[1]
 
 

@@ -67,11 +67,23 @@ def month_start(now: datetime) -> datetime:
     return datetime(first.year, first.month, first.day, tzinfo=tz)
 
 
+def _next_month_start(now: datetime) -> datetime:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    year, month, _day = to_jalali(now, tz=tz)
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    first = from_jalali(year, month, 1)
+    return datetime(first.year, first.month, first.day, tzinfo=tz)
+
+
 def spent_this_month(team: Team, now: datetime | None = None) -> int:
-    """Net budget spending of the team this Jalali month: grants less their reversals."""
+    """Net budget spending of the team in the Jalali month of ``now``: grants less reversals."""
     now = now or timezone.now()
+    # Bounded on both sides, so asking about an earlier month does not count later ones.
     total = CompensationEntry.objects.filter(
-        team=team, counts_to_budget=True, created_at__gte=month_start(now)
+        team=team,
+        counts_to_budget=True,
+        created_at__gte=month_start(now),
+        created_at__lt=_next_month_start(now),
     ).aggregate(total=Sum("amount"))["total"]
     return int(total or 0)
 
@@ -135,6 +147,9 @@ def write_entry(
     counts_to_budget: bool = True,
 ) -> CompensationEntry:
     """Append a grant to the ledger within the team's budget. Call inside a transaction."""
+    # One instant for the budget's month and the line's own time, so a grant near midnight at
+    # a month's end is checked against the month it is written in.
+    now = timezone.now()
     team = ticket.team
     if counts_to_budget:
         if team is None:
@@ -144,7 +159,7 @@ def write_entry(
             )
         # The lock that serialises every grant of this team (PostgreSQL row lock).
         team = Team.objects.select_for_update().get(pk=team.pk)
-        budget = budget_of(team)
+        budget = budget_of(team, now)
         if amount > budget.left:
             raise ServiceError(
                 _(
@@ -165,6 +180,7 @@ def write_entry(
         granted_by=granted_by,
         approved_by=approved_by,
         counts_to_budget=counts_to_budget,
+        created_at=now,
     )
     with override("fa"):
         label = str(CompensationKind(kind).label) if kind in CompensationKind.values else kind
@@ -182,6 +198,7 @@ def write_entry(
         summary=summary,
         actor=approved_by or granted_by,
         ref=entry,
+        occurred_at=now,
         data={"ticket": ticket.pk, "amount": amount, "kind": kind, "code": entry.code},
     )
     return entry
@@ -287,6 +304,10 @@ def compensation_reverse(
     reason = normalize_text(reason or "")
     if not reason:
         raise ValidationFailed({"reason": gettext_lazy("Say why the grant is reversed.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(
+            {"reason": gettext_lazy("At most %(n)d characters.") % {"n": REASON_MAX}}
+        )
     if entry.team_id is not None:
         Team.objects.select_for_update().get(pk=entry.team_id)
     if CompensationEntry.objects.filter(reverses=entry).exists():
@@ -299,10 +320,11 @@ def compensation_reverse(
                 team_id=entry.team_id,
                 kind=entry.kind,
                 amount=-entry.amount,
-                reason=reason[:REASON_MAX],
+                reason=reason,
                 granted_by=actor,
                 reverses=entry,
                 counts_to_budget=entry.counts_to_budget,
+                created_at=timezone.now(),
             )
     except IntegrityError as exc:
         raise ServiceError(_("This grant was already reversed."), code=ErrorCode.CONFLICT) from exc

@@ -13,7 +13,7 @@ from typing import Final
 
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
@@ -94,8 +94,13 @@ def return_request(
     """Ask to return part of an order line; opens a return ticket when none is given."""
     require(actor, Perm.RETURN_MANAGE)
     now = now or timezone.now()
-    # Locking the line serialises two requests for the same goods.
-    line = OrderLine.objects.select_for_update().select_related("order", "product").get(pk=line.pk)
+    # Locking the line serialises two requests for the same goods. Only the line's own row:
+    # PostgreSQL refuses FOR UPDATE on the nullable side of the product's outer join.
+    line = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("order", "product")
+        .get(pk=line.pk)
+    )
     order = line.order
     reason = normalize_text(reason or "")
     errors: dict[str, object] = {}
@@ -122,7 +127,7 @@ def return_request(
     if now > ends:
         raise ServiceError(
             _("The money-back guarantee of this order ended on %(date)s.")
-            % {"date": format_jalali(ends)},
+            % {"date": format_jalali(ends, persian_digits=translation.get_language() != "en")},
             code=ErrorCode.CONFLICT,
         )
     item = line.description or (line.product.name if line.product else "")

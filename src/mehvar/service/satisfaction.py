@@ -38,8 +38,10 @@ def satisfaction_invite(ticket_id: int) -> Invitation | None:
     ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
     if survey is None or survey.status != SurveyStatus.ACTIVE or ticket is None:
         return None
-    if ticket.status != TicketStatus.RESOLVED:
-        return None  # reopened before the task ran
+    # Reopened before the task ran: not asked (its next resolution will be). Closed right after
+    # resolving is still resolved, and is asked.
+    if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        return None
     channel = _channel(ticket)
     if channel is None:
         return None

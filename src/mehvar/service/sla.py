@@ -12,6 +12,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from mehvar.service import clock
@@ -47,11 +48,13 @@ def work_week(*, around: datetime | None = None) -> clock.WorkWeek:
 
 def targets_for(category_id: int | None, priority: str) -> tuple[int, int]:
     """(first response, resolution) in business minutes: the category's, the default's, ours."""
+    # Not ``category_id__in=[id, None]``: Django drops None from IN lists, which silently lost
+    # the default row (and matched nothing at all for a ticket without a category).
+    scope = Q(category__isnull=True)
+    if category_id is not None:
+        scope |= Q(category_id=category_id)
     policies = {
-        policy.category_id: policy
-        for policy in SlaPolicy.objects.filter(priority=priority).filter(
-            category_id__in=[category_id, None] if category_id else [None]
-        )
+        policy.category_id: policy for policy in SlaPolicy.objects.filter(scope, priority=priority)
     }
     policy = policies.get(category_id) or policies.get(None)
     if policy is not None:
@@ -73,9 +76,16 @@ def start(ticket: Ticket, week: clock.WorkWeek | None = None) -> None:
 
 
 def _refresh_deadlines(ticket: Ticket, week: clock.WorkWeek) -> None:
+    # A deadline that moved deserves its own warning: the old one was for another time.
     if ticket.first_responded_at is None:
-        ticket.first_response_due = _due(ticket, ticket.sla_response_minutes, week)
-    ticket.resolution_due = _due(ticket, ticket.sla_resolution_minutes, week)
+        due = _due(ticket, ticket.sla_response_minutes, week)
+        if due != ticket.first_response_due:
+            ticket.response_warned_at = None
+        ticket.first_response_due = due
+    due = _due(ticket, ticket.sla_resolution_minutes, week)
+    if due != ticket.resolution_due:
+        ticket.resolution_warned_at = None
+    ticket.resolution_due = due
 
 
 def pause(ticket: Ticket, now: datetime) -> None:
@@ -92,11 +102,15 @@ def resume(ticket: Ticket, now: datetime, week: clock.WorkWeek | None = None) ->
     if ticket.paused_since is None:
         return
     week = week or work_week(around=now)
-    ticket.paused_seconds += clock.business_seconds(ticket.paused_since, now, week)
+    paused = clock.business_seconds(ticket.paused_since, now, week)
+    ticket.paused_seconds += paused
     ticket.paused_since = None
-    _refresh_deadlines(ticket, week)
-    # A new deadline deserves its own warning: the old one was for a time that has moved.
-    ticket.resolution_warned_at = None
+    warned = ticket.response_warned_at, ticket.resolution_warned_at
+    _refresh_deadlines(ticket, week)  # the withdrawn deadlines come back, moved by the pause
+    if paused == 0:
+        # Paused only while the desk was closed: the deadlines are where they were, and so
+        # are the warnings already sent for them.
+        ticket.response_warned_at, ticket.resolution_warned_at = warned
 
 
 def elapsed_seconds(ticket: Ticket, until: datetime, week: clock.WorkWeek) -> int:

@@ -7,7 +7,12 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from mehvar.service import escalation, notify, satisfaction
+from mehvar.service import (
+    escalation,
+    notify,
+    satisfaction,
+    tasks_mail,  # noqa: F401  (registers the mailbox poll with Huey)
+)
 
 logger = logging.getLogger(__name__)
 

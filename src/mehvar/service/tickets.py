@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,7 +138,11 @@ def repeat_of(
         same |= Q(category=category)
     if not same:
         return None
-    earlier = Ticket.objects.filter(same, customer=customer, created_at__gte=now - timedelta(days))
+    # Bounded on both sides: a ticket entered late (an old email, an import) repeats only what
+    # came before it, not what was opened after.
+    earlier = Ticket.objects.filter(
+        same, customer=customer, created_at__gte=now - timedelta(days), created_at__lte=now
+    )
     if exclude is not None:
         earlier = earlier.exclude(pk=exclude)
     return earlier.order_by("-created_at", "-pk").first()
@@ -217,7 +221,18 @@ def ticket_create(
         ),
     )
     sla.start(ticket)
-    ticket.save()
+    try:
+        # Two readers of one email at once: the second waits on the unique Message-ID until
+        # the first commits, then answers with the first one's ticket instead of failing.
+        with transaction.atomic():
+            ticket.save()
+    except IntegrityError:
+        if not email_message_id:
+            raise
+        existing = Ticket.objects.filter(email_message_id=email_message_id).first()
+        if existing is None:
+            raise
+        return existing
     TicketMessage.objects.create(
         ticket=ticket,
         kind=MessageKind.CUSTOMER,
@@ -288,8 +303,16 @@ def message_add(
             return existing
     if kind not in MessageKind.values:
         raise ValidationFailed({"kind": gettext_lazy("Choose one of the listed options.")})
+    if channel is not None and channel not in TicketChannel.values:
+        raise ValidationFailed({"channel": gettext_lazy("Choose one of the listed options.")})
     kind = MessageKind(kind)
     ticket = _lock(ticket)
+    if email_message_id:
+        # Asked again under the ticket's lock: a second reader of the same email waited for
+        # the first one's commit and now sees its message.
+        existing = TicketMessage.objects.filter(email_message_id=email_message_id).first()
+        if existing is not None:
+            return existing
     if actor is not None:
         if kind == MessageKind.REPLY:
             require_work(actor, ticket)
@@ -371,18 +394,22 @@ def _on_customer_words(ticket: Ticket, now: datetime) -> set[str]:
         return set(_CLOCK_FIELDS)
     if ticket.status == TicketStatus.RESOLVED:
         _reopen(ticket, now)
-        return set(_CLOCK_FIELDS) | {"reopen_count", "resolved_at"}
+        return set(_CLOCK_FIELDS) | set(_REOPEN_FIELDS)
     return set()
 
 
+# What ``sla.pause``/``sla.resume`` may change: every step that moves the clock saves them all.
 _CLOCK_FIELDS: Final = (
     "status",
     "paused_since",
     "paused_seconds",
     "first_response_due",
     "resolution_due",
+    "response_warned_at",
     "resolution_warned_at",
 )
+# What ``_reopen`` changes besides the clock.
+_REOPEN_FIELDS: Final = ("reopen_count", "resolved_at", "closed_at", "resolution_escalated_at")
 
 
 def _leave_pause(ticket: Ticket, now: datetime, status: TicketStatus) -> None:
@@ -446,7 +473,7 @@ def ticket_transition(
         fields.add("closed_at")
     elif current in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         _reopen(ticket, now)
-        fields |= {"reopen_count", "resolved_at", "closed_at", "resolution_escalated_at"}
+        fields |= set(_REOPEN_FIELDS)
     elif current == TicketStatus.WAITING:
         _leave_pause(ticket, now, target)
     else:
@@ -539,6 +566,8 @@ def ticket_update(
             "sla_resolution_minutes",
             "first_response_due",
             "resolution_due",
+            "response_warned_at",
+            "resolution_warned_at",
         }
     if not fields:
         return ticket
