@@ -26,6 +26,7 @@ run: setup
 	$(BIN)/mehvar migrate --noinput
 	$(BIN)/mehvar demo --if-empty
 	$(BIN)/mehvar feedback_demo --if-empty
+	$(BIN)/mehvar service_demo --if-empty
 	$(BIN)/mehvar analytics_refresh --if-stale --trigger demo
 	@echo "mehvar: http://$(HOST):$(PORT)/  (the demo logins are printed above)"
 	@trap 'kill 0' INT TERM EXIT; \
@@ -36,6 +37,7 @@ demo: setup
 	$(BIN)/mehvar migrate --noinput
 	$(BIN)/mehvar demo
 	$(BIN)/mehvar feedback_demo
+	$(BIN)/mehvar service_demo
 	$(BIN)/mehvar analytics_refresh --trigger demo
 
 worker: setup

@@ -491,7 +491,7 @@ def test_an_html_only_email_is_stored_as_text(desk: Any, imap: ImapServer) -> No
     _poll(imap)
 
     body = Ticket.objects.get().messages.get().body
-    assert body == "سلام، کد تخفیف کار نمی‌کند & خطا می‌دهد. اینجا"
+    assert body == "سلام،\n\nکد تخفیف کار نمی‌کند & خطا می‌دهد.\nاینجا"
     assert "<" not in body
     assert "alert" not in body
     assert "پیام قبلی" not in body

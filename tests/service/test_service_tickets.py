@@ -525,9 +525,18 @@ def test_the_customers_words_reopen_a_resolved_ticket_but_not_a_closed_one(
     assert (ticket.status, ticket.reopen_count) == (TicketStatus.OPEN, 1)
     tickets.ticket_transition(actor=agent, ticket=ticket, status="resolved", resolution="حل شد")
     tickets.ticket_transition(actor=agent, ticket=ticket, status="closed")
-    tickets.message_add(actor=None, ticket=ticket, kind="customer", body="ممنون")
+    # A closed ticket takes no more words: the customer's page and the mail reader open a new one.
+    with pytest.raises(ServiceError):
+        tickets.message_add(actor=None, ticket=ticket, kind="customer", body="ممنون")
     ticket.refresh_from_db()
     assert (ticket.status, ticket.reopen_count) == (TicketStatus.CLOSED, 1)
+    assert not ticket.messages.filter(body="ممنون").exists()
+
+
+def test_a_message_keeps_its_lines_but_loses_control_characters(ticket: Ticket) -> None:
+    body = "سلام\r\nخط دوم\x00 با كد ۱۲\n\n\n\nپاراگراف بعد  "
+    message = tickets.message_add(actor=None, ticket=ticket, kind="customer", body=body)
+    assert message.body == "سلام\nخط دوم با کد 12\n\nپاراگراف بعد"
 
 
 # --- repeat contacts ---------------------------------------------------------------------------

@@ -133,6 +133,7 @@ class TimeLine:
     met: str  # share within the target
     met_note: str
     n: str
+    count: int
 
 
 def _time_line(key: str, title: str, stats: TimeStats) -> TimeLine:
@@ -144,6 +145,7 @@ def _time_line(key: str, title: str, stats: TimeStats) -> TimeLine:
         met=share_text(stats.met_share),
         met_note=_rate_note(Rate(stats.met, stats.judged)),
         n=_count(stats.n),
+        count=stats.n,
     )
 
 
@@ -172,7 +174,7 @@ class CsatText:
     n: int
     n_text: str
     satisfied: str  # share answering 4 or 5
-    interval: str
+    interval: str  # "95% interval: 64% to 81%", empty without answers
     mean: str
     counts: list[tuple[str, str]]  # (value, count)
 
@@ -320,7 +322,8 @@ def _csat_text(csat: Csat) -> CsatText:
     score = csat.score
     interval = ""
     if score.ci_low is not None and score.ci_high is not None:
-        interval = _("%(low)s to %(high)s") % {
+        interval = _("%(level)s interval: %(low)s to %(high)s") % {
+            "level": _percent(95),
             "low": _percent(score.ci_low),
             "high": _percent(score.ci_high),
         }
@@ -501,15 +504,7 @@ def dashboard(filters: ServiceFilters, *, now: datetime) -> ServiceDashboard:
         },
         "kinds": _chart_groups(by_kind, kinds),
         "channels": _chart_groups(by_channel, channels),
-        "categories": _chart_groups(by_category, categories)
-        | {
-            "breach": [
-                None if g.breach_share is None else round(100 * g.breach_share, 1)
-                for g in by_category
-            ],
-            "count_label": _("Tickets"),
-            "breach_label": _("Breach rate (%)"),
-        },
+        "categories": _chart_groups(by_category, categories) | {"count_label": _("Tickets")},
         "compensation": {
             "labels": [_kind_line(total, comp_labels).label for total in compensation],
             "values": [_display_amount(total.net) for total in compensation],

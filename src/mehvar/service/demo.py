@@ -242,7 +242,10 @@ class _Plan:
     category: str
     channel: str
     priority: str
-    stall: str = ""  # "reply" / "resolve" / "wait": a recent ticket left hanging at that step
+    # A recent ticket left hanging before this step: "reply", "wait" (for the customer's
+    # answer), "resolve"; a return before the "goods" come, after they are "received" or
+    # "accepted" (before the refund).
+    stall: str = ""
 
 
 class _Replay:
@@ -296,7 +299,6 @@ class _Desk:
         self.spent: dict[tuple[int, tuple[int, int]], int] = defaultdict(int)
         self.grants: list[CompensationEntry] = []
         self.approvals_left = 2
-        self.pending_left = 1
         self.reversals_left = 1
 
     # --- The clock ---------------------------------------------------------------------------
@@ -456,7 +458,7 @@ class _Desk:
             .values_list("customer_id", "placed_at")
         ):
             self.sold[customer_id].append(placed_at)
-        plans: list[_Plan] = []
+        plans = self.open_returns(orders, count)
         while len(plans) < count:
             order = rng.choice(orders)
             kind = _weighted(rng, KIND_WEIGHTS)
@@ -490,13 +492,38 @@ class _Desk:
                     )
         plans.sort(key=lambda p: p.at)
         # A few recent tickets are left hanging, so "open" and "overdue" show something.
-        recent = [p for p in plans if p.at > self.now - timedelta(days=8)]
-        for plan, stall in zip(
-            rng.sample(recent, min(len(recent), 6)),
-            ["reply", "reply", "resolve", "resolve", "wait", "wait"],
+        recent = [
+            p for p in plans if p.at > self.now - timedelta(days=14) and p.kind != TicketKind.RETURN
+        ]
+        stalls = ["reply", "wait", "resolve", "reply", "wait", "resolve"]
+        for plan, stall in zip(rng.sample(recent, min(len(recent), 6)), stalls, strict=False):
+            plan.stall = stall
+        return plans
+
+    def open_returns(self, orders: list[Order], count: int) -> list[_Plan]:
+        """Up to three returns of the last days, waiting for the goods, inspection or refund."""
+        fresh = [
+            o
+            for o in orders
+            if self.now - timedelta(days=6) < o.placed_at < self.now - timedelta(days=3)
+        ]
+        plans = []
+        for order, stall in zip(
+            self.rng.sample(fresh, min(len(fresh), 3, count)),
+            ["goods", "received", "accepted"],
             strict=False,
         ):
-            plan.stall = stall
+            plans.append(
+                _Plan(
+                    at=order.placed_at + timedelta(hours=self.rng.uniform(1, 12)),
+                    order=order,
+                    kind=TicketKind.RETURN,
+                    category=RETURNS,
+                    channel=TicketChannel.IN_STORE,
+                    priority=Priority.NORMAL,
+                    stall=stall,
+                )
+            )
         return plans
 
     # --- One ticket's life ---------------------------------------------------------------------
@@ -549,7 +576,7 @@ class _Desk:
         response_delay = ticket.sla_response_minutes * 60 * rng.lognormvariate(-1.0, 0.75)
         talked = self.conversation(ticket, plan, agent, self.after(plan.at, int(response_delay)))
         if talked is not None and ret is not None:
-            talked = self.return_steps(ret, ticket, agent, talked)
+            talked = self.return_steps(ret, ticket, agent, talked, plan.stall)
         if talked is None or plan.stall == "resolve":
             return
         if ret is not None:
@@ -583,8 +610,8 @@ class _Desk:
             wait_for_customer=wait,
         )
         if wait:
-            moment += timedelta(hours=rng.uniform(2, 60))
-            if plan.stall == "wait" or not self.at(moment):
+            moment += timedelta(hours=rng.uniform(2, 30 if sending else 60))
+            if plan.stall in ("wait", "goods") or not self.at(moment):
                 return None
             tickets.message_add(
                 actor=None,
@@ -607,7 +634,7 @@ class _Desk:
     def afterwards(self, ticket: Ticket, plan: _Plan, agent: User, resolved: datetime) -> None:
         """About one resolution in ten does not hold; most resolved tickets are closed later."""
         rng = self.rng
-        if rng.random() < 0.1:
+        if rng.random() < 0.08:
             moment = resolved + timedelta(days=rng.uniform(1, 4))
             if not self.at(moment):
                 return
@@ -653,7 +680,7 @@ class _Desk:
     # --- Returns -------------------------------------------------------------------------------
 
     def return_steps(
-        self, ret: ReturnRequest, ticket: Ticket, agent: User, moment: datetime
+        self, ret: ReturnRequest, ticket: Ticket, agent: User, moment: datetime, stall: str
     ) -> datetime | None:
         """Receive, inspect and refund, each when its day has come (None: not yet)."""
         rng = self.rng
@@ -662,9 +689,9 @@ class _Desk:
             return None
         ret = returns.return_receive(actor=agent, ret=ret)
         moment = self.after(moment, rng.randint(3600, 6 * 3600))
-        if not self.at(moment):
+        if stall == "received" or not self.at(moment):
             return None
-        accept = rng.random() < 0.75
+        accept = stall == "accepted" or rng.random() < 0.75
         ret = returns.return_inspect(
             actor=agent,
             ret=ret,
@@ -677,7 +704,7 @@ class _Desk:
         if not accept:
             return moment
         moment = self.after(moment, rng.randint(1800, 4 * 3600))
-        if not self.at(moment):
+        if stall == "accepted" or not self.at(moment):
             return None
         amount = ret.refund_amount or 0
         with override("fa"):
@@ -779,33 +806,55 @@ class _Desk:
     def teams_by_id(self) -> dict[int, Team]:
         return {team.pk: team for team in self.teams.values()}
 
+    def ask(
+        self, ticket: Ticket, agent: User, kind: str, amount: int, reason: str, at: datetime
+    ) -> CompensationRequest | None:
+        """A grant above the agent's limit: the service makes it a request for approval."""
+        if amount <= limit_of(agent):
+            return None
+        self.at(at)
+        request = compensation_grant(
+            actor=agent, ticket=ticket, kind=kind, amount=amount, reason=reason
+        )
+        if not isinstance(request, CompensationRequest):
+            return None
+        CompensationRequest.objects.filter(pk=request.pk).update(requested_at=at)
+        self.report.requests += 1
+        return request
+
+    def pending_request(self) -> None:
+        """One request still waiting for a manager, on the newest open complaint."""
+        ticket = (
+            Ticket.objects.filter(
+                status__in=OPEN_STATUSES, kind=TicketKind.COMPLAINT, assignee__isnull=False
+            )
+            .select_related("assignee", "customer")
+            .order_by("-created_at")
+            .first()
+        )
+        if ticket is None or ticket.assignee is None:
+            return
+        at = min(ticket.created_at + timedelta(hours=2), self.now)
+        self.ask(ticket, ticket.assignee, CompensationKind.VOUCHER, 8_000_000, "بابت تاخیر", at)
+
     def compensate(self, ticket: Ticket, plan: _Plan, agent: User, at: datetime) -> None:
         rng = self.rng
         # SYNTHETIC: complainants who will buy again are compensated more often here, so the
         # dashboard's effect card has a difference to show. Real data decides for itself.
         soon = at + timedelta(days=100)
         buys_again = any(at < bought <= soon for bought in self.sold[ticket.customer_id])
-        if rng.random() >= (0.55 if buys_again else 0.25):
+        if rng.random() >= (0.5 if buys_again else 0.3):
             return
         self.at(at)
         kind = _weighted(rng, COMPENSATION_WEIGHTS)
         why = RESOLUTIONS[plan.category][0][1]
         reason = why if why != "—" else "بابت نارضایتی مشتری"
-        big = self.approvals_left > 0 and at < self.now - timedelta(days=30)
-        pending = not big and self.pending_left > 0 and at > self.now - timedelta(days=10)
-        if big or pending:
+        if self.approvals_left > 0 and at < self.now - timedelta(days=30):
             amount = rng.choice([8_000_000, 10_000_000, 12_000_000])
-            if amount <= limit_of(agent) or not self.fits(ticket, amount, at):
+            if not self.fits(ticket, amount, at):
                 return
-            request = compensation_grant(
-                actor=agent, ticket=ticket, kind=kind, amount=amount, reason=reason
-            )
-            if not isinstance(request, CompensationRequest):
-                return
-            CompensationRequest.objects.filter(pk=request.pk).update(requested_at=at)
-            self.report.requests += 1
-            if pending:
-                self.pending_left -= 1
+            request = self.ask(ticket, agent, kind, amount, reason, at)
+            if request is None:
                 return
             self.approvals_left -= 1
             entry = self.ledger(
@@ -875,7 +924,11 @@ class _Desk:
         Response.objects.filter(pk=response.pk).update(started_at=answered - timedelta(minutes=2))
         voice.response_words_read(response.pk)
         self.report.csat_answers += 1
-        for follow_up in FollowUp.objects.filter(response=response, status=FollowUpStatus.OPEN):
+        # An unhappy answer (or comment) opened follow-ups just now; their alert went long ago.
+        opened = FollowUp.objects.filter(
+            customer_id=ticket.customer_id, created_at=answered, alerted_at__isnull=True
+        )
+        for follow_up in list(opened):
             FollowUp.objects.filter(pk=follow_up.pk).update(alerted_at=answered)
             moment = answered + timedelta(hours=rng.uniform(2, 30))
             if self.at(moment):
@@ -901,6 +954,7 @@ def service_demo(
     """
     now = now or timezone.now()
     rng = random.Random(seed)  # noqa: S311 - demo data is random by design, not a secret
+    before = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with _replaying(now - timedelta(days=400)) as replay:
         desk = _Desk(rng=rng, now=now, replay=replay)
         if not desk.staff():
@@ -910,18 +964,14 @@ def service_demo(
         plans = desk.plans(tickets_count)
         if not plans:
             return desk.report
-        replay.at = plans[0].at
         for plan in plans:
             desk.live(plan)
-    # The replies of the past were delivered when they were written.
-    TicketMessage.objects.filter(kind=MessageKind.REPLY, sent_at__isnull=True).update(
-        sent_at=F("created_at")
-    )
-    Invitation.objects.filter(
-        trigger_key__startswith=satisfaction.TRIGGER_PREFIX, sent_at__isnull=True
+        desk.pending_request()
+    # The demo's replies of the past were delivered when they were written.
+    TicketMessage.objects.filter(
+        ticket_id__gt=before, kind=MessageKind.REPLY, sent_at__isnull=True
     ).update(sent_at=F("created_at"))
-    FollowUp.objects.filter(alerted_at__isnull=True, created_at__lt=now).update(
-        alerted_at=F("created_at")
-    )
-    desk.report.open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES).count()
+    desk.report.open_tickets = Ticket.objects.filter(
+        pk__gt=before, status__in=OPEN_STATUSES
+    ).count()
     return desk.report

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from mehvar.customers.models import Order, OrderStatus
+from mehvar.customers.models import Customer, Order, OrderStatus
 from mehvar.service.models import OPEN_STATUSES, CompensationEntry, Ticket, TicketKind
 
 WINDOW_DAYS: Final = 365
@@ -56,32 +56,41 @@ def always_dissatisfied(complaints: int, compensation: int, revenue: int) -> tup
     return tuple(reasons)
 
 
+def _per_customer(rows: QuerySet[Any], value: Any) -> Subquery:
+    """One figure of the customer's rows as a scalar subquery (NULL when there are none)."""
+    grouped = rows.filter(customer_id=OuterRef("pk")).order_by().values("customer_id")
+    return Subquery(grouped.annotate(figure=value).values("figure")[:1])
+
+
 def service_profile(customer_id: int, *, now: datetime | None = None) -> ServiceProfile:
+    """The customer's figures in one query: the customer page runs it on every visit."""
     now = now or timezone.now()
     since = now - timedelta(days=WINDOW_DAYS)
-    counts = Ticket.objects.filter(customer_id=customer_id, created_at__gte=since).aggregate(
-        tickets=Count("pk"),
-        complaints=Count("pk", filter=Q(kind=TicketKind.COMPLAINT)),
-        repeats=Count("pk", filter=Q(repeat_of__isnull=False)),
+    recent = Ticket.objects.filter(created_at__gte=since)
+    sold = Order.objects.filter(placed_at__gte=since).exclude(
+        status__in=(OrderStatus.CANCELLED, OrderStatus.RETURNED)
     )
-    open_tickets = Ticket.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES).count()
-    compensation = CompensationEntry.objects.filter(
-        customer_id=customer_id, created_at__gte=since, counts_to_budget=True
-    ).aggregate(total=Sum("amount"))["total"]
-    revenue = (
-        Order.objects.filter(customer_id=customer_id, placed_at__gte=since)
-        .exclude(status__in=(OrderStatus.CANCELLED, OrderStatus.RETURNED))
-        .aggregate(total=Sum("total"))["total"]
+    given = CompensationEntry.objects.filter(created_at__gte=since, counts_to_budget=True)
+    figures = (
+        Customer.objects.filter(pk=customer_id)
+        .values("pk")
+        .annotate(
+            figure_tickets=_per_customer(recent, Count("pk")),
+            figure_complaints=_per_customer(recent.filter(kind=TicketKind.COMPLAINT), Count("pk")),
+            figure_repeats=_per_customer(recent.filter(repeat_of__isnull=False), Count("pk")),
+            figure_open_tickets=_per_customer(
+                Ticket.objects.filter(status__in=OPEN_STATUSES), Count("pk")
+            ),
+            figure_compensation=_per_customer(given, Sum("amount")),
+            figure_revenue=_per_customer(sold, Sum("total")),
+        )
+        .first()
     )
-    compensation, revenue = int(compensation or 0), int(revenue or 0)
-    reasons = always_dissatisfied(counts["complaints"], compensation, revenue)
-    return ServiceProfile(
-        tickets=counts["tickets"],
-        open_tickets=open_tickets,
-        complaints=counts["complaints"],
-        repeats=counts["repeats"],
-        compensation=compensation,
-        revenue=revenue,
-        flagged=bool(reasons),
-        reasons=reasons,
-    )
+    found: dict[str, Any] = dict(figures or {})
+    # Annotations are prefixed: "tickets" and "compensations" are the customer's relations.
+    number = {name: int(found.get(f"figure_{name}") or 0) for name in _FIGURES}
+    reasons = always_dissatisfied(number["complaints"], number["compensation"], number["revenue"])
+    return ServiceProfile(**number, flagged=bool(reasons), reasons=reasons)
+
+
+_FIGURES: Final = ("tickets", "open_tickets", "complaints", "repeats", "compensation", "revenue")

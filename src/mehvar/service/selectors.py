@@ -296,7 +296,7 @@ def ticket_rows(
         .values_list(*_ROW_FIELDS)
     )
     for values_row in values:
-        row = TicketRow(*values_row)
+        row = TicketRow(**dict(zip(_ROW_FIELDS, values_row, strict=True)))
         rows.append(
             replace(
                 row,

@@ -7,6 +7,7 @@ satisfaction survey after resolution) leaves after commit through an idempotent 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -87,8 +88,23 @@ def require_work(user: User, ticket: Ticket) -> None:
         raise PermissionDenied(_("Only the assignee, their team or a manager may do this."))
 
 
-def _clean_text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
-    text = normalize_text(value or "")
+# Control characters (NUL above all: PostgreSQL refuses it in text) except the line break.
+_CONTROL: Final = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+_BLANK_LINES: Final = re.compile(r"\n{3,}")
+
+
+def clean_message(value: str) -> str:
+    """Normalise a message line by line: letters, digits and spaces as everywhere, but the
+    customer's paragraphs (and an agent's numbered steps) keep their line breaks."""
+    text = _CONTROL.sub(" ", (value or "").replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [normalize_text(line) for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _clean_text(
+    value: str, *, field: str, max_length: int, required: bool = True, multiline: bool = False
+) -> str:
+    text = clean_message(value) if multiline else normalize_text(_CONTROL.sub(" ", value or ""))
     if required and not text:
         raise ValidationFailed({field: gettext_lazy("This field is required.")})
     if len(text) > max_length:
@@ -180,7 +196,7 @@ def ticket_create(
     except ValidationFailed as exc:
         errors.update(exc.errors)
     try:
-        body = _clean_text(body, field="body", max_length=BODY_MAX)
+        body = _clean_text(body, field="body", max_length=BODY_MAX, multiline=True)
     except ValidationFailed as exc:
         errors.update(exc.errors)
     for field, value, choices in (
@@ -320,9 +336,13 @@ def message_add(
             require(actor, Perm.TICKET_NOTE)
     elif kind != MessageKind.CUSTOMER:
         raise PermissionDenied(_("Your role may not do this."))
-    body = _clean_text(body, field="body", max_length=BODY_MAX)
+    body = _clean_text(body, field="body", max_length=BODY_MAX, multiline=True)
     if kind == MessageKind.REPLY and ticket.status == TicketStatus.CLOSED:
         raise ServiceError(_("Reopen the ticket before replying."), code=ErrorCode.CONFLICT)
+    if kind == MessageKind.CUSTOMER and ticket.status == TicketStatus.CLOSED:
+        # A closed ticket is finished business: the customer's new words are a new ticket
+        # (the email reader and the customer's page open one), never a silent addition.
+        raise ServiceError(_("This ticket is closed."), code=ErrorCode.CONFLICT)
     now = timezone.now()
     message = TicketMessage.objects.create(
         ticket=ticket,
@@ -336,7 +356,9 @@ def message_add(
     fields: set[str] = set()
     if kind == MessageKind.REPLY:
         fields |= _on_reply(ticket, now, wait_for_customer=wait_for_customer)
-    elif kind == MessageKind.CUSTOMER and actor is None:
+    elif kind == MessageKind.CUSTOMER:
+        # The customer's answer restarts the clock however it arrives: their own message, or
+        # an agent typing in what they said on the phone.
         fields |= _on_customer_words(ticket, now)
     if fields:
         ticket.save(update_fields=sorted(fields))
@@ -446,7 +468,11 @@ def ticket_transition(
     fields = set(_CLOCK_FIELDS)
     if resolution is not None:
         ticket.resolution = _clean_text(
-            resolution, field="resolution", max_length=RESOLUTION_MAX, required=False
+            resolution,
+            field="resolution",
+            max_length=RESOLUTION_MAX,
+            required=False,
+            multiline=True,
         )
         fields.add("resolution")
     if target == TicketStatus.RESOLVED:

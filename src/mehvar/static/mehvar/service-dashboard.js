@@ -14,15 +14,18 @@
     });
   }
 
+  // A category axis keeps Chart.js's own tick labels: a callback, even an undefined one,
+  // would replace them with the indices.
   function axis(title, format, extra) {
-    return Object.assign(
-      {
-        title: { display: Boolean(title), text: title || "" },
-        ticks: { callback: format },
-        grid: { color: "rgba(0, 0, 0, 0.06)" },
-      },
-      extra || {}
-    );
+    var options = {
+      title: { display: Boolean(title), text: title || "" },
+      ticks: format ? { callback: format } : {},
+      grid: { color: "rgba(0, 0, 0, 0.06)" },
+    };
+    Object.keys(extra || {}).forEach(function (key) {
+      options[key] = key === "ticks" ? Object.assign(options.ticks, extra.ticks) : extra[key];
+    });
+    return options;
   }
 
   function colours(n) {
