@@ -178,6 +178,8 @@ FOLLOW_UP_HOURS = env_int("MEHVAR_FOLLOW_UP_HOURS", 24)  # time to call back an 
 # The service desk's mailbox: replies to customers say "reply to" it, and it is read for new
 # tickets (IMAP polling when MEHVAR_SUPPORT_IMAP_HOST is set; or the inbound webhook).
 SUPPORT_EMAIL = env_str("MEHVAR_SUPPORT_EMAIL", "")
+# How replies name the company ({company} in canned replies).
+MEHVAR_COMPANY_NAME = env_str("MEHVAR_COMPANY_NAME", "")
 SUPPORT_IMAP = {
     "host": env_str("MEHVAR_SUPPORT_IMAP_HOST", ""),
     "port": env_int("MEHVAR_SUPPORT_IMAP_PORT", 993),

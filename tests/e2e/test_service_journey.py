@@ -51,7 +51,11 @@ def test_a_complaint_from_the_public_form_is_answered_compensated_and_resolved(
     page.click("label[for=f-kind-complaint]")
     page.fill("#f-subject", SUBJECT)
     page.fill("#f-message", COMPLAINT)
-    page.click("#support-form button[type=submit]")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.click("#support-form button[type=submit]")
+    # A real browser's POST must pass Django's CSRF origin check (a page served with
+    # "Referrer-Policy: no-referrer" makes Chromium send "Origin: null", which fails it).
+    assert posted.value.status != 403, "the public form refused a real browser's POST"
     page.wait_for_url("**/support/t/**")
     phone.close()
 

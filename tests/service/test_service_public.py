@@ -109,7 +109,7 @@ def test_a_complaint_finds_the_customer_by_a_mobile_typed_in_persian_digits(
     assert ticket.number in text
     address = f"http://testserver/support/t/{ticket.public_key}/"
     assert f'<a href="{address}" id="private-link">{address}</a>' in text
-    assert thanks["Referrer-Policy"] == "no-referrer"
+    assert thanks["Referrer-Policy"] == "same-origin"
     assert "no-store" in thanks["Cache-Control"]
 
 

@@ -10,7 +10,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from mehvar.core.jalali import InvalidDate, format_jalali, parse_date
+from mehvar.core.jalali import InvalidDate, format_jalali, parse_date, to_jalali
+from mehvar.service import canned
 from mehvar.service.models import (
     ApprovalLimit,
     CannedReply,
@@ -64,9 +65,13 @@ class HolidayForm(forms.ModelForm):
 
     def clean_day(self) -> Any:
         try:
-            return parse_date(self.cleaned_data["day"], calendar="jalali")
+            day = parse_date(self.cleaned_data["day"], calendar="jalali")
         except (InvalidDate, ValueError) as exc:
             raise forms.ValidationError(_("Enter a Jalali date such as 1405/01/12.")) from exc
+        # "2026-04-01" reads as a Jalali year six centuries ahead: a slip, not a holiday.
+        if not 1300 <= to_jalali(day)[0] <= 1500:
+            raise forms.ValidationError(_("Enter a Jalali date such as 1405/01/12."))
+        return day
 
 
 @admin.register(Holiday)
@@ -79,8 +84,32 @@ class HolidayAdmin(admin.ModelAdmin):
         return format_jalali(obj.day)
 
 
+class CannedReplyForm(forms.ModelForm):
+    """A placeholder we cannot fill would reach the customer as "{discount}": refuse it here."""
+
+    class Meta:
+        model = CannedReply
+        fields = ("title", "body_fa", "body_en", "category", "is_active")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for field in ("body_fa", "body_en"):
+            unknown = canned.unknown_placeholders(cleaned.get(field) or "")
+            if unknown:
+                self.add_error(
+                    field,
+                    _("Unknown placeholders: %(names)s. Use only: %(known)s.")
+                    % {
+                        "names": "، ".join("{" + name + "}" for name in unknown),
+                        "known": " ".join("{" + name + "}" for name in canned.PLACEHOLDERS),
+                    },
+                )
+        return cleaned
+
+
 @admin.register(CannedReply)
 class CannedReplyAdmin(admin.ModelAdmin):
+    form = CannedReplyForm
     list_display = ("title", "category", "is_active")
     list_filter = ("is_active", "category")
 

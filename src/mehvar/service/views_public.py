@@ -113,8 +113,10 @@ def _html(
         page = render(request, template, context, status=status)
     page.headers["Content-Language"] = language
     page.headers["X-Robots-Tag"] = "noindex, nofollow"
-    # The ticket's address is its key: it must not leave in a Referer header.
-    page.headers["Referrer-Policy"] = "no-referrer"
+    # The ticket's address is its key: it must not leave the site in a Referer header. Not
+    # "no-referrer": with it Chromium posts the page's forms with "Origin: null", which Django's
+    # CSRF check rightly refuses.
+    page.headers["Referrer-Policy"] = "same-origin"
     return page
 
 
