@@ -14,6 +14,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from django_htmx.http import reswap, retarget
 
 
@@ -64,3 +66,18 @@ def render_swap(
     if swap:
         response = reswap(response, swap)  # type: ignore[arg-type]
     return response
+
+
+def denied(request: HttpRequest, message: str | Promise | None = None) -> HttpResponse:
+    """The 403 answer of every staff page: a flash message for htmx, a page otherwise."""
+    context = {"message": message or _("Your role may not do this.")}
+    if wants_partial(request):
+        return render_swap(
+            request,
+            "customers/partials/denied.html",
+            context,
+            target="#flash",
+            swap="innerHTML",
+            status=403,
+        )
+    return render(request, "customers/pages/denied.html", context, status=403)

@@ -24,7 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mehvar.core.errors import Duplicate, PermissionDenied, ServiceError, ValidationFailed
-from mehvar.core.htmx import render_page_or_partial, render_swap, vary_on_htmx, wants_partial
+from mehvar.core.htmx import (
+    denied,
+    render_page_or_partial,
+    vary_on_htmx,
+    wants_partial,
+)
 from mehvar.core.jalali import from_jalali, to_jalali
 from mehvar.core.models import TimelineEvent, User
 from mehvar.core.persian import normalize_text, to_latin_digits
@@ -72,20 +77,6 @@ _NOT_SOLD = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
 def _actor(request: HttpRequest) -> User:
     """The signed-in employee (every view here is behind ``login_required``)."""
     return cast(User, request.user)
-
-
-def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    context = {"message": exc.message}
-    if wants_partial(request):
-        return render_swap(
-            request,
-            "customers/partials/denied.html",
-            context,
-            target="#flash",
-            swap="innerHTML",
-            status=403,
-        )
-    return render(request, "customers/pages/denied.html", context, status=403)
 
 
 def _live(pk: int) -> Customer:
@@ -307,7 +298,7 @@ def interaction_log(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=_actor(request), customer=customer, **form.cleaned_data
             )
         except PermissionDenied as exc:
-            return _denied(request, exc)
+            return denied(request, exc.message)
         except ValidationFailed as exc:
             form.add_service_errors(exc.errors)
         else:
@@ -335,7 +326,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=_actor(request), customer=customer, body=form.cleaned_data["body"]
             )
         except PermissionDenied as exc:
-            return _denied(request, exc)
+            return denied(request, exc.message)
         except ValidationFailed as exc:
             form.add_service_errors(exc.errors)
         else:
@@ -367,7 +358,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
                 assignee=form.cleaned_data.get("assignee"),
             )
         except PermissionDenied as exc:
-            return _denied(request, exc)
+            return denied(request, exc.message)
         except ValidationFailed as exc:
             form.add_service_errors(exc.errors)
         else:
@@ -392,7 +383,7 @@ def task_complete(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     try:
         task = services.task_complete(actor=actor, task=task)
     except PermissionDenied as exc:
-        return _denied(request, exc)
+        return denied(request, exc.message)
     if wants_partial(request):
         context = {
             **_tasks(customer, actor),
@@ -422,7 +413,7 @@ def consent_update(request: HttpRequest, pk: int) -> HttpResponse:
             evidence=form.cleaned_data["evidence"],
         )
     except PermissionDenied as exc:
-        return _denied(request, exc)
+        return denied(request, exc.message)
     except ServiceError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -450,7 +441,7 @@ def _form_page(
 def customer_create(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.CUSTOMER_CREATE):
-        return _denied(request, PermissionDenied(_("Your role may not do this.")))
+        return denied(request)
     can_assign = can_reassign_owner(actor)
     if request.method != "POST":
         return _form_page(request, CustomerForm(can_assign_owner=can_assign))
@@ -468,7 +459,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                 **extra,
             )
         except PermissionDenied as exc:
-            return _denied(request, exc)
+            return denied(request, exc.message)
         except Duplicate as exc:
             form.add_service_errors(exc.errors)
             existing_id = exc.existing_id
@@ -486,7 +477,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     customer = _live(pk)
     if not can_edit_customer(actor, customer):
-        return _denied(request, PermissionDenied(_("You may only edit customers you own.")))
+        return denied(request, _("You may only edit customers you own."))
     can_assign = can_reassign_owner(actor)
     if request.method != "POST":
         form = CustomerForm(
@@ -506,7 +497,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=actor, customer=customer, data=form.service_data(), **extra
             )
         except PermissionDenied as exc:
-            return _denied(request, exc)
+            return denied(request, exc.message)
         except Duplicate as exc:
             form.add_service_errors(exc.errors)
             existing_id = exc.existing_id
@@ -544,7 +535,7 @@ def customer_merge(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     target = _live(pk)
     if not has_perm(actor, Perm.CUSTOMER_MERGE):
-        return _denied(request, PermissionDenied(_("Your role may not do this.")))
+        return denied(request)
     query = normalize_text(request.GET.get("q", ""))[:100]
     source: Customer | None = None
     candidates: list[Customer] = []
@@ -559,7 +550,7 @@ def customer_merge(request: HttpRequest, pk: int) -> HttpResponse:
                 try:
                     merging.customer_merge(actor=actor, source=source, target=target)
                 except PermissionDenied as exc:
-                    return _denied(request, exc)
+                    return denied(request, exc.message)
                 except ServiceError as exc:
                     form.add_error("source", str(exc.message))
                 else:

@@ -21,12 +21,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mehvar.core.errors import PermissionDenied, ServiceError, ValidationFailed
-from mehvar.core.htmx import render_page_or_partial, render_swap, wants_partial
+from mehvar.core.htmx import denied, render_page_or_partial, wants_partial
 from mehvar.core.models import User
 from mehvar.core.persian import whole_number
 from mehvar.core.roles import Perm, has_perm
@@ -75,20 +74,6 @@ def _actor(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def _denied(request: HttpRequest, message: str | Promise | None = None) -> HttpResponse:
-    context = {"message": message or _("Your role may not do this.")}
-    if wants_partial(request):
-        return render_swap(
-            request,
-            "customers/partials/denied.html",
-            context,
-            target="#flash",
-            swap="innerHTML",
-            status=403,
-        )
-    return render(request, "customers/pages/denied.html", context, status=403)
-
-
 def _page(request: HttpRequest, rows: Any, size: int = PAGE_SIZE) -> Any:
     return Paginator(rows, size).get_page(request.GET.get("page"))
 
@@ -101,7 +86,7 @@ def _page(request: HttpRequest, rows: Any, size: int = PAGE_SIZE) -> Any:
 def survey_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.SURVEY_SEND):
-        return _denied(request)
+        return denied(request)
     # From a customer's page ("send a survey"): each open survey offers to invite them.
     customer_id = _ids([request.GET.get("customer", "")])
     customer = (
@@ -161,7 +146,7 @@ def survey_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """The builder: a new survey (optionally from a starter) or an existing one."""
     actor = _actor(request)
     if not has_perm(actor, Perm.SURVEY_MANAGE):
-        return _denied(request, _("Building surveys is for managers and marketing."))
+        return denied(request, _("Building surveys is for managers and marketing."))
     survey = get_object_or_404(Survey, pk=pk) if pk is not None else None
     locked = lists.answered_keys(survey) if survey is not None else set()
     if request.method == "GET":
@@ -188,7 +173,7 @@ def survey_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         try:
             saved = surveys.survey_save(actor=actor, data=form.survey_data(blocks), survey=survey)
         except PermissionDenied as exc:
-            return _denied(request, exc.message)
+            return denied(request, exc.message)
         except ValidationFailed as exc:
             errors = exc.errors
         else:
@@ -205,7 +190,7 @@ def survey_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.SURVEY_SEND):
-        return _denied(request)
+        return denied(request)
     survey = get_object_or_404(Survey.objects.select_related("product", "created_by"), pk=pk)
     context = {
         "survey": survey,
@@ -225,7 +210,7 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def survey_status(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.SURVEY_MANAGE):
-        return _denied(request)
+        return denied(request)
     survey = get_object_or_404(Survey, pk=pk)
     status = request.POST.get("status", "")
     if status not in SurveyStatus.values:
@@ -234,7 +219,7 @@ def survey_status(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         survey = surveys.survey_set_status(actor=actor, survey=survey, status=status)
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ServiceError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -250,12 +235,12 @@ def survey_status(request: HttpRequest, pk: int) -> HttpResponse:
 def survey_copy_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.SURVEY_MANAGE):
-        return _denied(request)
+        return denied(request)
     survey = get_object_or_404(Survey, pk=pk)
     try:
         copy = surveys.survey_copy(actor=actor, survey=survey)
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     messages.success(request, _("A draft copy was made; change it and open it when ready."))
     return redirect("feedback:survey_edit", pk=copy.pk)
 
@@ -306,7 +291,7 @@ def survey_invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Invite customers: find them, tick them, pick the channel; the links are shown after."""
     actor = _actor(request)
     if not has_perm(actor, Perm.SURVEY_SEND):
-        return _denied(request)
+        return denied(request)
     survey = get_object_or_404(Survey, pk=pk)
     if request.method == "GET":
         # After a sending (post/redirect/get) the links are shown again from the invitations.
@@ -336,7 +321,7 @@ def survey_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=actor, survey=survey, customer=customer, channel=form.cleaned_data["channel"]
             )
         except PermissionDenied as exc:
-            return _denied(request, exc.message)
+            return denied(request, exc.message)
         except ServiceError as exc:
             failed.append((customer, str(exc.message)))
         else:
@@ -355,7 +340,7 @@ def survey_invite(request: HttpRequest, pk: int) -> HttpResponse:
 def survey_qr(request: HttpRequest, pk: int) -> HttpResponse:
     """The QR code of a survey's public link, as SVG (for a poster at the counter)."""
     if not has_perm(_actor(request), Perm.SURVEY_SEND):
-        return _denied(request)
+        return denied(request)
     survey = get_object_or_404(Survey, pk=pk)
     if not survey.public_enabled:
         raise Http404
@@ -377,7 +362,7 @@ def survey_rules(request: HttpRequest, pk: int) -> HttpResponse:
     """Sending by rule: "N days after an order is delivered, invite its customer"."""
     actor = _actor(request)
     if not has_perm(actor, Perm.SURVEY_MANAGE):
-        return _denied(request, _("Building surveys is for managers and marketing."))
+        return denied(request, _("Building surveys is for managers and marketing."))
     survey = get_object_or_404(Survey, pk=pk)
     form = RuleForm(initial={"is_active": True, "delay_days": 2})
     status = 200
@@ -412,7 +397,7 @@ def survey_rules(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                 return redirect("feedback:survey_rules", pk=survey.pk)
         except PermissionDenied as exc:
-            return _denied(request, exc.message)
+            return denied(request, exc.message)
         except ValidationFailed as exc:
             form.add_service_errors(exc.errors)
             status = 422
@@ -427,7 +412,7 @@ def survey_rules(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def response_list(request: HttpRequest, pk: int) -> HttpResponse:
     if not has_perm(_actor(request), Perm.FEEDBACK_VIEW):
-        return _denied(request)
+        return denied(request)
     survey = get_object_or_404(Survey, pk=pk)
     state = request.GET.get("state", "submitted")
     if state not in lists.RESPONSE_STATES:
@@ -453,7 +438,7 @@ def _follow_up_of(response: Response) -> FollowUp | None:
 @require_GET
 def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not has_perm(_actor(request), Perm.FEEDBACK_VIEW):
-        return _denied(request)
+        return denied(request)
     response = get_object_or_404(
         Response.objects.select_related("survey", "customer", "invitation"), pk=pk
     )
@@ -474,7 +459,7 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def follow_up_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.FOLLOW_UP_WORK):
-        return _denied(request)
+        return denied(request)
     can_all = has_perm(actor, Perm.FOLLOW_UP_ASSIGN)
     scopes = [s for s in FOLLOW_UP_SCOPES if s != "all" or can_all]
     # Managers and the service team watch every open follow-up; others start with their own.
@@ -524,7 +509,7 @@ def _follow_up_page(
 def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.FOLLOW_UP_WORK):
-        return _denied(request)
+        return denied(request)
     follow_up = get_object_or_404(
         FollowUp.objects.select_related("customer", "assignee", "response__survey", "comment"),
         pk=pk,
@@ -537,7 +522,7 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return _follow_up_page(request, follow_up, form)
     if not loop.can_work(actor, follow_up):
-        return _denied(request, _("Only the assignee or the service team may work on this."))
+        return denied(request, _("Only the assignee or the service team may work on this."))
     form = FollowUpForm(request.POST, can_assign=can_assign)
     if not form.is_valid():
         return _follow_up_page(request, follow_up, form, status=422)
@@ -552,7 +537,7 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
             assignee=data.get("assignee"),
         )
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _follow_up_page(request, follow_up, form, status=422)
@@ -572,7 +557,7 @@ def wall(request: HttpRequest) -> HttpResponse:
     """Customers' latest words for every employee (seed 003), newest first."""
     actor = _actor(request)
     if not has_perm(actor, Perm.FEEDBACK_VIEW):
-        return _denied(request)
+        return denied(request)
     query = request.GET.copy()
     query.setdefault("source", lists.CUSTOMER_WORDS)  # a first visit shows customers' words
     form = WallFilterForm(query)
@@ -606,7 +591,7 @@ def comment_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A person's verdict on a comment's sentiment; answers with the updated card."""
     actor = _actor(request)
     if not has_perm(actor, Perm.SENTIMENT_CORRECT):
-        return _denied(request)
+        return denied(request)
     comment = get_object_or_404(Comment.objects.select_related("customer", "survey"), pk=pk)
     form = CorrectForm(request.POST)
     error = ""
@@ -617,7 +602,7 @@ def comment_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=actor, comment=comment, label=form.cleaned_data["label"]
             )
         except PermissionDenied as exc:
-            return _denied(request, exc.message)
+            return denied(request, exc.message)
         except ValidationFailed as exc:
             error, status = str(exc.message), 422
     else:
@@ -655,7 +640,7 @@ def sentiment_retrain_view(request: HttpRequest) -> HttpResponse:
     """ "Retrain now": the company's model learns from the corrections, in the background."""
     actor = _actor(request)
     if not has_perm(actor, Perm.SENTIMENT_TRAIN):
-        return _denied(request, _("Retraining is for managers."))
+        return denied(request, _("Retraining is for managers."))
     if voice.training_state().running:
         messages.info(request, _("A retraining is already running; its result shows here soon."))
         return redirect("feedback:wall")
@@ -686,7 +671,7 @@ def comment_import_view(request: HttpRequest) -> HttpResponse:
     """Upload a file of customers' comments; a readable one goes on to its columns."""
     actor = _actor(request)
     if not importing.may_import_comments(actor):
-        return _denied(request)
+        return denied(request)
     form = CommentUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         file = form.cleaned_data["file"]
@@ -695,7 +680,7 @@ def comment_import_view(request: HttpRequest) -> HttpResponse:
                 actor=actor, upload=file, filename=file.name or "", size=file.size or 0
             )
         except PermissionDenied as exc:
-            return _denied(request, exc.message)
+            return denied(request, exc.message)
         except ValidationFailed as exc:
             form.add_service_errors(exc.errors)
         else:
@@ -719,12 +704,12 @@ def comment_import_columns(request: HttpRequest) -> HttpResponse:
     """The chosen columns: store the valid rows (one transaction) and report every row."""
     actor = _actor(request)
     if not importing.may_import_comments(actor):
-        return _denied(request)
+        return denied(request)
     token = request.POST.get("token", "")
     try:
         upload = importing.upload_get(actor=actor, token=token)
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         messages.error(request, str(exc.errors.get("file") or exc.message))
         return redirect("feedback:comment_import")
@@ -734,7 +719,7 @@ def comment_import_columns(request: HttpRequest) -> HttpResponse:
     try:
         report = importing.comments_file_import(actor=actor, token=token, columns=form.columns())
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _columns_page(request, upload, form, status=422)

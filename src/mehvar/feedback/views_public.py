@@ -21,7 +21,6 @@ from typing import Any, Final
 from django.conf import settings
 from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from mehvar.core.errors import ErrorCode, ServiceError, ValidationFailed
+from mehvar.core.public import client_key, public_page
 from mehvar.feedback import public_forms, responding, tokens
 from mehvar.feedback.models import Question, Response, Survey, SurveyStatus
 from mehvar.feedback.tokens import LinkState
@@ -49,23 +49,6 @@ _STATUS: Final = {
 
 
 # --- Helpers -------------------------------------------------------------------------------
-
-
-def client_key(group: str, request: HttpRequest) -> str:
-    """The rate limit's key: the client's address.
-
-    Behind a reverse proxy every request comes from the proxy, so the operator names the header
-    the proxy sets (``MEHVAR_CLIENT_IP_HEADER=X-Real-IP``). Only that header is read, never
-    X-Forwarded-For's client-supplied part, and only when it is configured: a header a client
-    can send itself would let a flood pick a new address for every request.
-    """
-    header = settings.CLIENT_IP_HEADER
-    if header:
-        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-        address = forwarded.split(",")[-1].strip()  # the hop the proxy itself added
-        if address:
-            return address
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def _limited(request: HttpRequest, purpose: str) -> bool:
@@ -122,22 +105,6 @@ class _Page:
     again_url: str = ""  # the public link offers "answer again" on its thank-you page
 
 
-def _html(
-    request: HttpRequest,
-    template: str,
-    context: dict[str, Any],
-    *,
-    language: str,
-    status: int = 200,
-) -> HttpResponse:
-    with translation.override(language):
-        context |= {"lang": language, "rtl": language == "fa"}
-        page = render(request, template, context, status=status)
-    page.headers["Content-Language"] = language
-    page.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return page
-
-
 def _message(
     request: HttpRequest,
     *,
@@ -156,7 +123,9 @@ def _message(
         "link": link,
         "link_text": link_text,
     }
-    return _html(request, "feedback/public/message.html", context, language=language, status=status)
+    return public_page(
+        request, "feedback/public/message.html", context, language=language, status=status
+    )
 
 
 def _link_page(
@@ -238,7 +207,9 @@ def _form(
         # On a shared shop tablet, the next person can drop what someone left half-answered.
         "fresh_url": _fresh_url(survey, language) if page.again_url and stored else "",
     }
-    return _html(request, "feedback/public/answer.html", context, language=language, status=status)
+    return public_page(
+        request, "feedback/public/answer.html", context, language=language, status=status
+    )
 
 
 def _thanks(request: HttpRequest, page: _Page) -> HttpResponse:

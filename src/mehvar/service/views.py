@@ -27,7 +27,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mehvar.core.errors import PermissionDenied, ServiceError, ValidationFailed
-from mehvar.core.htmx import render_page_or_partial, render_swap, vary_on_htmx, wants_partial
+from mehvar.core.htmx import (
+    denied,
+    render_page_or_partial,
+    vary_on_htmx,
+    wants_partial,
+)
 from mehvar.core.models import User
 from mehvar.core.persian import whole_number
 from mehvar.core.roles import Perm, has_perm
@@ -77,20 +82,6 @@ def _actor(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def _denied(request: HttpRequest, message: str | Promise | None = None) -> HttpResponse:
-    context = {"message": message or _("Your role may not do this.")}
-    if wants_partial(request):
-        return render_swap(
-            request,
-            "customers/partials/denied.html",
-            context,
-            target="#flash",
-            swap="innerHTML",
-            status=403,
-        )
-    return render(request, "customers/pages/denied.html", context, status=403)
-
-
 def _ticket(pk: int) -> Ticket:
     return get_object_or_404(
         Ticket.objects.select_related(
@@ -121,7 +112,7 @@ def _unknown(request: HttpRequest, form: BootstrapForm, extra: frozenset[str]) -
 def ticket_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.TICKET_VIEW):
-        return _denied(request)
+        return denied(request)
     form = TicketFilterForm(request.GET, auto_id="f_%s")
     valid = form.is_valid()
     valid = not _unknown(request, form, TicketFilterForm.EXTRA_PARAMS) and valid
@@ -162,7 +153,7 @@ def _new_page(
 def ticket_new(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.TICKET_CREATE):
-        return _denied(request)
+        return denied(request)
     source = request.POST if request.method == "POST" else request.GET
     customer_id = whole_number(source.get("customer", ""))
     customer = (
@@ -200,7 +191,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             assignee=data.get("assignee"),
         )
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _new_page(request, customer, form, status=422)
@@ -321,7 +312,7 @@ def _done(request: HttpRequest, ticket: Ticket, message: str, panel: str) -> Htt
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.TICKET_VIEW):
-        return _denied(request)
+        return denied(request)
     ticket = _ticket(pk)
     message_form = None
     canned_id = whole_number(request.GET.get("canned", ""))
@@ -341,14 +332,14 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return vary_on_htmx(response)
 
 
-def _work_denied(
+def _workdenied(
     request: HttpRequest, actor: User, ticket: Ticket, perm: Perm
 ) -> HttpResponse | None:
     """The role may do this, and on this ticket (assignee, their team, a manager)."""
     if not has_perm(actor, perm):
-        return _denied(request)
+        return denied(request)
     if not tickets.can_work(actor, ticket):
-        return _denied(request, _("Only the assignee, their team or a manager may do this."))
+        return denied(request, _("Only the assignee, their team or a manager may do this."))
     return None
 
 
@@ -358,10 +349,10 @@ def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     ticket = _ticket(pk)
     if not has_perm(actor, Perm.TICKET_NOTE):
-        return _denied(request)
+        return denied(request)
     can_work = tickets.can_work(actor, ticket)
     if request.POST.get("kind") == MessageKind.REPLY and not can_work:
-        return _denied(request, _("Only the assignee, their team or a manager may reply."))
+        return denied(request, _("Only the assignee, their team or a manager may reply."))
     form = MessageForm(request.POST, can_reply=can_work, auto_id="msg_%s")
     if not form.is_valid():
         return _show(request, ticket, status=422, message_form=form)
@@ -375,7 +366,7 @@ def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
             wait_for_customer=bool(data.get("wait_for_customer")),
         )
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _show(request, ticket, status=422, message_form=form)
@@ -395,7 +386,7 @@ def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
 def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     ticket = _ticket(pk)
-    refused = _work_denied(request, actor, ticket, Perm.TICKET_WORK)
+    refused = _workdenied(request, actor, ticket, Perm.TICKET_WORK)
     if refused is not None:
         return refused
     form = StatusForm(request.POST, auto_id="st_%s")
@@ -410,7 +401,7 @@ def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
             resolution=data["resolution"] or None,
         )
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _show(request, ticket, status=422, status_form=form)
@@ -426,7 +417,7 @@ def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
 def ticket_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     ticket = _ticket(pk)
-    refused = _work_denied(request, actor, ticket, Perm.TICKET_WORK)
+    refused = _workdenied(request, actor, ticket, Perm.TICKET_WORK)
     if refused is not None:
         return refused
     can_assign = has_perm(actor, Perm.TICKET_ASSIGN)
@@ -445,7 +436,7 @@ def ticket_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         tickets.ticket_update(actor=actor, ticket=ticket, **changes)
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _show(request, ticket, status=422, update_form=form)
@@ -460,7 +451,7 @@ def ticket_update_view(request: HttpRequest, pk: int) -> HttpResponse:
 def compensation_grant_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     ticket = _ticket(pk)
-    refused = _work_denied(request, actor, ticket, Perm.COMPENSATION_GRANT)
+    refused = _workdenied(request, actor, ticket, Perm.COMPENSATION_GRANT)
     if refused is not None:
         return refused
     form = GrantForm(request.POST, auto_id="grant_%s")
@@ -476,7 +467,7 @@ def compensation_grant_view(request: HttpRequest, pk: int) -> HttpResponse:
             reason=data["reason"],
         )
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _show(request, ticket, status=422, grant_form=form)
@@ -504,7 +495,7 @@ def compensation_grant_view(request: HttpRequest, pk: int) -> HttpResponse:
 def return_new(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     ticket = _ticket(pk)
-    refused = _work_denied(request, actor, ticket, Perm.RETURN_MANAGE)
+    refused = _workdenied(request, actor, ticket, Perm.RETURN_MANAGE)
     if refused is not None:
         return refused
     form = ReturnForm(request.POST, order=ticket.order, auto_id="ret_%s")
@@ -522,7 +513,7 @@ def return_new(request: HttpRequest, pk: int) -> HttpResponse:
             ticket=ticket,
         )
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _show(request, ticket, status=422, return_form=form)
@@ -539,7 +530,7 @@ def return_action(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     ret = get_object_or_404(ReturnRequest.objects.select_related("line"), pk=pk)
     ticket = _ticket(ret.ticket_id)
-    refused = _work_denied(request, actor, ticket, Perm.RETURN_MANAGE)
+    refused = _workdenied(request, actor, ticket, Perm.RETURN_MANAGE)
     if refused is not None:
         return refused
     action = request.POST.get("action", "")
@@ -574,7 +565,7 @@ def return_action(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return HttpResponse(_("Unknown action."), status=400, content_type="text/plain")
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _show(request, ticket, status=422, inspect_form=(ret.pk, form))
@@ -590,11 +581,11 @@ def ticket_from_follow_up_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A survey follow-up becomes a ticket (once): open it, or go to the one it already has."""
     actor = _actor(request)
     if not has_perm(actor, Perm.TICKET_CREATE):
-        return _denied(request)
+        return denied(request)
     try:
         ticket = tickets.ticket_from_follow_up(actor=actor, follow_up_id=pk)
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         raise Http404 from exc
     except ServiceError as exc:
@@ -621,7 +612,7 @@ def canned_render(request: HttpRequest, pk: int) -> HttpResponse:
     """A canned reply filled in for a ticket: the reply box with its text (htmx)."""
     actor = _actor(request)
     if not has_perm(actor, Perm.TICKET_VIEW):
-        return _denied(request)
+        return denied(request)
     reply = get_object_or_404(CannedReply, pk=pk, is_active=True)
     ticket_id = whole_number(request.GET.get("ticket", ""))
     if not ticket_id:
@@ -698,7 +689,7 @@ def _ledger_page(
 @require_GET
 def compensation_list(request: HttpRequest) -> HttpResponse:
     if not has_perm(_actor(request), Perm.COMPENSATION_GRANT):
-        return _denied(request)
+        return denied(request)
     return _ledger_page(request)
 
 
@@ -711,7 +702,7 @@ def _back_to_ledger(request: HttpRequest) -> HttpResponse:
 def compensation_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.COMPENSATION_APPROVE):
-        return _denied(request, _("Approving compensation is for managers."))
+        return denied(request, _("Approving compensation is for managers."))
     pending = get_object_or_404(CompensationRequest, pk=pk)
     form = DecideForm(request.POST, prefix=f"q{pending.pk}", auto_id="id_%s")
     if not form.is_valid():
@@ -722,7 +713,7 @@ def compensation_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
             actor=actor, request=pending, approve=data["decision"] == "approve", note=data["note"]
         )
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _ledger_page(request, decide=(pending.pk, form), status=422)
@@ -742,7 +733,7 @@ def compensation_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 def compensation_reverse_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     if not has_perm(actor, Perm.COMPENSATION_APPROVE):
-        return _denied(request, _("Reversing compensation is for managers."))
+        return denied(request, _("Reversing compensation is for managers."))
     entry = get_object_or_404(CompensationEntry, pk=pk)
     form = ReverseForm(request.POST, prefix=f"e{entry.pk}", auto_id="id_%s")
     if not form.is_valid():
@@ -752,7 +743,7 @@ def compensation_reverse_view(request: HttpRequest, pk: int) -> HttpResponse:
             actor=actor, entry=entry, reason=form.cleaned_data["reason"]
         )
     except PermissionDenied as exc:
-        return _denied(request, exc.message)
+        return denied(request, exc.message)
     except ValidationFailed as exc:
         form.add_service_errors(exc.errors)
         return _ledger_page(request, reverse_form=(entry.pk, form), status=422)
@@ -770,7 +761,7 @@ def compensation_reverse_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def return_list(request: HttpRequest) -> HttpResponse:
     if not has_perm(_actor(request), Perm.RETURN_MANAGE):
-        return _denied(request)
+        return denied(request)
     form = ReturnFilterForm(request.GET, auto_id="f_%s")
     valid = form.is_valid()
     valid = not _unknown(request, form, ReturnFilterForm.EXTRA_PARAMS) and valid

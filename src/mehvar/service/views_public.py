@@ -23,7 +23,6 @@ from typing import Any, Final
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -34,9 +33,9 @@ from django_ratelimit.core import is_ratelimited
 
 from mehvar.core.errors import ServiceError, ValidationFailed
 from mehvar.core.models import Channel
+from mehvar.core.public import client_key, public_page
 from mehvar.customers.models import Customer, Order
 from mehvar.customers.services import customer_for_contact
-from mehvar.feedback.views_public import client_key
 from mehvar.service import public_forms, tickets
 from mehvar.service.models import (
     MessageKind,
@@ -108,11 +107,7 @@ def _html(
     language: str,
     status: int = 200,
 ) -> HttpResponse:
-    with translation.override(language):
-        context |= {"lang": language, "rtl": language == "fa"}
-        page = render(request, template, context, status=status)
-    page.headers["Content-Language"] = language
-    page.headers["X-Robots-Tag"] = "noindex, nofollow"
+    page = public_page(request, template, context, language=language, status=status)
     # The ticket's address is its key: it must not leave the site in a Referer header. Not
     # "no-referrer": with it Chromium posts the page's forms with "Origin: null", which Django's
     # CSRF check rightly refuses.
