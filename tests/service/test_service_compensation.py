@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from persian_check import assert_persian
 
 from mehvar.core.errors import ErrorCode, PermissionDenied, ServiceError, ValidationFailed
 from mehvar.core.models import EventKind, TimelineEvent
@@ -29,16 +29,6 @@ from mehvar.service.models import (
 pytestmark = pytest.mark.django_db
 
 MILLION = 1_000_000
-
-
-def assert_persian(message: object, msgid: str) -> None:
-    """The Persian page shows a Persian message (stops as xfail while it is untranslated)."""
-    with translation.override("fa"):
-        if gettext(msgid) == msgid:
-            pytest.xfail(f"no Persian translation yet for {msgid!r}")
-        text = str(message)
-    assert any("\u0600" <= char <= "\u06ff" for char in text), text
-    assert not any("a" <= char.lower() <= "z" for char in text), text
 
 
 @pytest.fixture

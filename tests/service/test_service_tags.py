@@ -57,11 +57,11 @@ def test_the_card_flags_a_customer_with_four_complaints_and_not_one_with_one(
             html(login(client, users[role]).get(reverse("customers:detail", args=[unhappy.pk])))
         )
         assert 'id="service-flag"' in shown, role
-        assert "Often dissatisfied" in shown
+        assert "Always dissatisfied?" in shown
         assert "4 complaints in the last 12 months (4 or more make a pattern)." in shown
     calm_card = card(html(client.get(reverse("customers:detail", args=[calm.pk]))))
     assert 'id="service-flag"' not in calm_card
-    assert "Often dissatisfied" not in calm_card
+    assert "Always dissatisfied?" not in calm_card
     ticket = Ticket.objects.get(customer=calm)
     assert f'href="/service/tickets/{ticket.pk}/"' in calm_card
     assert "شکایت 0" in calm_card

@@ -14,7 +14,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from persian_check import assert_persian
 
 from mehvar.core.errors import ErrorCode, PermissionDenied, ServiceError, ValidationFailed
 from mehvar.core.models import Direction, EventKind, TimelineEvent
@@ -37,16 +37,6 @@ from mehvar.service.models import (
 pytestmark = pytest.mark.django_db
 
 BODY = "سفارشم سه روز دیر رسید."
-
-
-def assert_persian(message: object, msgid: str) -> None:
-    """The Persian page shows a Persian message (stops as xfail while it is untranslated)."""
-    with translation.override("fa"):
-        if gettext(msgid) == msgid:
-            pytest.xfail(f"no Persian translation yet for {msgid!r}")
-        text = str(message)
-    assert any("\u0600" <= char <= "\u06ff" for char in text), text
-    assert not any("a" <= char.lower() <= "z" for char in text), text
 
 
 def english(errors: dict[str, Any]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mehvar.core.labels import is_persian
 from mehvar.core.models import User
@@ -122,7 +123,7 @@ class TicketFilterForm(BootstrapForm):
             *TicketStatus.choices,
         ],
     )
-    mine = forms.BooleanField(label=_("Only mine"), required=False)
+    mine = forms.BooleanField(label=pgettext_lazy("tickets", "Only mine"), required=False)
     overdue = forms.BooleanField(label=_("Only overdue"), required=False)
     team = forms.ModelChoiceField(
         label=_("Team"), required=False, queryset=Team.objects.none(), empty_label=_("All teams")

@@ -4,7 +4,7 @@
 
 - ``{% service_card customer %}`` on the customer page: open and recent tickets, complaints,
   repeat contacts and compensation over twelve months against what the customer spent, and the
-  "often dissatisfied" signal (seed 001) with its reasons in words. Every role sees it: it is a
+  "always dissatisfied" signal (seed 001) with its reasons in words. Every role sees it: it is a
   fact to weigh, never a hidden label. Five small queries, whatever the customer's history.
 - ``{% follow_up_ticket follow_up %}`` on a survey follow-up: the ticket it became, or a button
   that turns it into one.
