@@ -29,19 +29,22 @@ from unittest import mock
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from mehvar.core.jalali import to_jalali
-from mehvar.core.models import Channel, Department, EventKind, User
+from mehvar.core.models import User
 from mehvar.core.roles import Role
-from mehvar.core.timeline import record_touchpoint
 from mehvar.customers.models import Order, OrderStatus
 from mehvar.feedback import responding, surveys, voice
 from mehvar.feedback.loop import follow_up_update
 from mehvar.feedback.models import FollowUp, FollowUpStatus, Invitation, Response, Survey
 from mehvar.service import calendar_ir, canned, clock, returns, satisfaction, sla, tickets
-from mehvar.service.compensation import compensation_grant, limit_of, rial_text
+from mehvar.service.compensation import (
+    budget_of,
+    compensation_decide,
+    compensation_grant,
+    compensation_reverse,
+    limit_of,
+)
 from mehvar.service.models import (
     OPEN_STATUSES,
     CannedReply,
@@ -54,9 +57,7 @@ from mehvar.service.models import (
     InspectionResult,
     MessageKind,
     Priority,
-    RequestStatus,
     ReturnRequest,
-    ReturnStatus,
     SlaPolicy,
     Team,
     Ticket,
@@ -296,7 +297,6 @@ class _Desk:
         self.survey: Survey
         self.week: clock.WorkWeek
         self.sold: dict[int, list[datetime]] = defaultdict(list)
-        self.spent: dict[tuple[int, tuple[int, int]], int] = defaultdict(int)
         self.grants: list[CompensationEntry] = []
         self.approvals_left = 2
         self.reversals_left = 1
@@ -706,101 +706,19 @@ class _Desk:
         moment = self.after(moment, rng.randint(1800, 4 * 3600))
         if stall == "accepted" or not self.at(moment):
             return None
-        amount = ret.refund_amount or 0
-        with override("fa"):
-            reason = _("Money-back guarantee: return R-%(id)d of order %(order)s") % {
-                "id": ret.pk,
-                "order": ret.order.number,
-            }
-            summary = _("Return R-%(id)d refunded: %(amount)s") % {
-                "id": ret.pk,
-                "amount": rial_text(amount),
-            }
         # Above the agent's own limit a manager pays it, as ``returns.return_refund`` demands.
-        payer = agent if amount <= limit_of(agent) else self.manager
-        entry = self.ledger(
-            ticket=ticket,
-            kind=CompensationKind.REFUND,
-            amount=amount,
-            reason=reason,
-            granted_by=payer,
-            at=moment,
-            counts_to_budget=False,
-        )
-        ReturnRequest.objects.filter(pk=ret.pk).update(refund=entry, status=ReturnStatus.REFUNDED)
-        record_touchpoint(
-            customer=ticket.customer,
-            kind=EventKind.RETURN,
-            channel=Channel.SYSTEM,
-            department=Department.SERVICE,
-            summary=summary,
-            actor=payer,
-            ref=ret,
-            occurred_at=moment,
-            data={"ticket": ticket.pk, "order": ret.order_id, "status": ReturnStatus.REFUNDED},
-        )
+        payer = agent if (ret.refund_amount or 0) <= limit_of(agent) else self.manager
+        self.at(moment)
+        returns.return_refund(actor=payer, ret=ret)
         return moment
 
     # --- Compensation --------------------------------------------------------------------------
 
-    def ledger(
-        self,
-        *,
-        ticket: Ticket,
-        kind: str,
-        amount: int,
-        reason: str,
-        granted_by: User,
-        at: datetime,
-        approved_by: User | None = None,
-        counts_to_budget: bool = True,
-        reverses: CompensationEntry | None = None,
-    ) -> CompensationEntry:
-        """A ledger line with its historical time (demo only; the services write "now")."""
-        code = ""
-        if kind == CompensationKind.VOUCHER and reverses is None:
-            code = "MV-" + "".join(self.rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=8))
-        entry = CompensationEntry.objects.create(
-            ticket=ticket,
-            customer_id=ticket.customer_id,
-            team_id=ticket.team_id,
-            kind=kind,
-            amount=amount,
-            reason=reason,
-            code=code,
-            granted_by=granted_by,
-            approved_by=approved_by,
-            counts_to_budget=counts_to_budget,
-            reverses=reverses,
-            created_at=at,
-        )
-        if counts_to_budget and ticket.team_id is not None:
-            self.spent[(ticket.team_id, _month(at))] += amount
-        with override("fa"):
-            summary = _("%(ticket)s: %(kind)s of %(amount)s — %(reason)s") % {
-                "ticket": ticket.number,
-                "kind": str(CompensationKind(kind).label),
-                "amount": rial_text(abs(amount)),
-                "reason": reason[:200],
-            }
-        record_touchpoint(
-            customer=ticket.customer,
-            kind=EventKind.COMPENSATION,
-            channel=Channel.SYSTEM,
-            department=Department.SERVICE,
-            summary=summary,
-            actor=approved_by or granted_by,
-            ref=entry,
-            occurred_at=at,
-            data={"ticket": ticket.pk, "amount": amount, "kind": kind, "code": code},
-        )
-        return entry
-
-    def fits(self, ticket: Ticket, amount: int, at: datetime) -> bool:
+    def fits(self, ticket: Ticket, amount: int) -> bool:
+        """Within the team's budget this (replayed) month: the demo skips a grant rather than
+        be refused, as an agent who sees the budget on the page would."""
         team = self.teams_by_id.get(ticket.team_id or 0)
-        if team is None:
-            return False
-        return self.spent[(team.pk, _month(at))] + amount <= team.monthly_budget
+        return team is not None and amount <= budget_of(team).left
 
     @property
     def teams_by_id(self) -> dict[int, Team]:
@@ -851,47 +769,33 @@ class _Desk:
         reason = why if why != "—" else "بابت نارضایتی مشتری"
         if self.approvals_left > 0 and at < self.now - timedelta(days=30):
             amount = rng.choice([8_000_000, 10_000_000, 12_000_000])
-            if not self.fits(ticket, amount, at):
+            if not self.fits(ticket, amount):
                 return
             request = self.ask(ticket, agent, kind, amount, reason, at)
             if request is None:
                 return
             self.approvals_left -= 1
-            entry = self.ledger(
-                ticket=ticket,
-                kind=kind,
-                amount=amount,
-                reason=reason,
-                granted_by=agent,
-                approved_by=self.manager,
-                at=at + timedelta(minutes=5),
-            )
-            CompensationRequest.objects.filter(pk=request.pk).update(
-                status=RequestStatus.APPROVED,
-                decided_by=self.manager,
-                decided_at=at + timedelta(minutes=5),
-                entry=entry,
-            )
+            self.at(at + timedelta(minutes=5))
+            compensation_decide(actor=self.manager, request=request, approve=True)
             self.report.compensations += 1
             return
         amount = rng.choice([500_000, 1_000_000, 1_500_000, 2_000_000, 3_000_000, 4_500_000])
-        if amount > limit_of(agent) or not self.fits(ticket, amount, at):
+        if amount > limit_of(agent) or not self.fits(ticket, amount):
             return
-        entry = self.ledger(
-            ticket=ticket, kind=kind, amount=amount, reason=reason, granted_by=agent, at=at
+        entry = compensation_grant(
+            actor=agent, ticket=ticket, kind=kind, amount=amount, reason=reason
         )
+        if not isinstance(entry, CompensationEntry):
+            return  # cannot happen within the agent's limit; a request would wait for approval
         self.report.compensations += 1
         self.grants.append(entry)
         if self.reversals_left and len(self.grants) == 5:
             self.reversals_left -= 1
-            self.ledger(
-                ticket=ticket,
-                kind=kind,
-                amount=-amount,
+            self.at(at + timedelta(minutes=30))
+            compensation_reverse(
+                actor=self.manager,
+                entry=entry,
                 reason="کد تخفیف دو بار صادر شده بود؛ یکی باطل شد",
-                granted_by=self.manager,
-                at=at + timedelta(minutes=30),
-                reverses=entry,
             )
 
     # --- Satisfaction --------------------------------------------------------------------------
