@@ -276,6 +276,10 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="ticket",
     )
+    # False when a web form or an email was matched to an existing customer on details anyone
+    # could type (a mobile number): until staff confirm who wrote, the ticket does not count
+    # in the customer's figures and replies must not reveal the record's details.
+    identity_confirmed = models.BooleanField(_("identity confirmed"), default=True)
     # The Message-ID of the email that opened it: a mailbox polled twice opens one ticket.
     email_message_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     # The customer's own link to the ticket (/support/t/<key>/): 144 random bits.

@@ -67,6 +67,10 @@ def is_lead(user: User) -> bool:
     return user.role in (Role.ADMIN, Role.MANAGER)
 
 
+def in_team(user: User, team: Team) -> bool:
+    return team.lead_id == user.pk or team.members.filter(pk=user.pk).exists()
+
+
 def can_work(user: User, ticket: Ticket) -> bool:
     """Answer, move and compensate: the assignee, the ticket's team, an unassigned ticket's
     taker, and managers. Everyone else reads it and may add an internal note."""
@@ -76,9 +80,7 @@ def can_work(user: User, ticket: Ticket) -> bool:
         return True
     if ticket.team_id is not None:
         team = Team.objects.filter(pk=ticket.team_id).first()
-        if team is not None and (
-            team.lead_id == user.pk or team.members.filter(pk=user.pk).exists()
-        ):
+        if team is not None and in_team(user, team):
             return True
     return False
 
@@ -180,6 +182,7 @@ def ticket_create(
     assignee: User | None = None,
     created_at: datetime | None = None,
     email_message_id: str | None = None,
+    identity_confirmed: bool = True,
 ) -> Ticket:
     """Open a ticket. ``actor`` is None when the customer opened it (web form, email)."""
     if actor is not None:
@@ -232,6 +235,7 @@ def ticket_create(
         created_by=actor,
         created_at=now,
         email_message_id=email_message_id or None,
+        identity_confirmed=identity_confirmed,
         repeat_of=repeat_of(
             customer=customer, category=category, order=order, product=product, now=now
         ),
@@ -543,8 +547,12 @@ def ticket_update(
     priority: Priority | str | None = None,
     category: Category | None = None,
     team: Team | None = None,
+    confirm_identity: bool = False,
 ) -> Ticket:
-    """Reassign, re-prioritise or re-file a ticket. A new priority or category moves the SLA."""
+    """Reassign, re-prioritise or re-file a ticket. A new priority or category moves the SLA.
+
+    ``confirm_identity`` records that staff checked who wrote (e.g. called the number on file).
+    """
     ticket = _lock(ticket)
     require_work(actor, ticket)
     changes: list[str] = []
@@ -566,7 +574,16 @@ def ticket_update(
             if assignee is not None
             else _("unassigned")
         )
+    if confirm_identity and not ticket.identity_confirmed:
+        ticket.identity_confirmed = True
+        fields.add("identity_confirmed")
+        changes.append(_("identity confirmed"))
     if team is not None and team.pk != ticket.team_id:
+        # Moving a ticket moves whose budget pays for it: only into a team one belongs to.
+        if not (is_lead(actor) or in_team(actor, team)):
+            raise PermissionDenied(
+                _("Only the team's members or a manager may move tickets to it.")
+            )
         ticket.team = team
         fields.add("team")
         changes.append(_("team %(team)s") % {"team": team.name})
