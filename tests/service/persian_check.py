@@ -13,3 +13,9 @@ def assert_persian(message: object, msgid: str) -> None:
         text = str(message)
     assert any("\u0600" <= char <= "\u06ff" for char in text), text
     assert not any("a" <= char.lower() <= "z" for char in text), text
+
+
+def in_english(errors: dict[str, object]) -> dict[str, str]:
+    """A refusal's field messages as an English page shows them."""
+    with translation.override("en"):
+        return {field: str(message) for field, message in errors.items()}

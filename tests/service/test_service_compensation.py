@@ -16,7 +16,7 @@ from persian_check import assert_persian
 
 from mehvar.core.errors import ErrorCode, PermissionDenied, ServiceError, ValidationFailed
 from mehvar.core.models import EventKind, TimelineEvent
-from mehvar.service import compensation
+from mehvar.service import compensation, tickets
 from mehvar.service.models import (
     ApprovalLimit,
     CompensationEntry,
@@ -208,24 +208,25 @@ def test_a_rejection_needs_a_note(ticket: Ticket, desk: dict[str, Any]) -> None:
 
 
 def test_the_budget_cannot_be_exceeded(ticket: Ticket, desk: dict[str, Any]) -> None:
+    # The team's lead grants: the budget, not the lead's own limit, is what stops them here.
     for _ in range(3):
-        grant(desk["agent"], ticket, 5 * MILLION)
-    grant(desk["agent"], ticket, 4 * MILLION)
+        grant(desk["lead"], ticket, 5 * MILLION)
+    grant(desk["lead"], ticket, 4 * MILLION)
     assert compensation.budget_of(desk["team"]).left == MILLION
     with translation.override("en"), pytest.raises(ServiceError) as caught:
-        grant(desk["agent"], ticket, MILLION + 10)
+        grant(desk["lead"], ticket, MILLION + 10)
     assert caught.value.code == ErrorCode.CONFLICT
     assert str(caught.value.message) == (
         "This would go over the team's budget for the month: 100,000 Toman is left of "
         "2,000,000 Toman."
     )
     assert CompensationEntry.objects.count() == 4
-    exactly = grant(desk["agent"], ticket, MILLION)  # what is left may still be given
+    exactly = grant(desk["lead"], ticket, MILLION)  # what is left may still be given
     assert isinstance(exactly, CompensationEntry)
     budget = compensation.budget_of(desk["team"])
     assert (budget.budget, budget.spent, budget.left) == (20 * MILLION, 20 * MILLION, 0)
     with pytest.raises(ServiceError):
-        grant(desk["agent"], ticket, 10)
+        grant(desk["lead"], ticket, 10)
 
 
 def test_the_budget_message_is_persian_on_persian_pages(
@@ -256,14 +257,14 @@ def test_an_approval_cannot_exceed_the_budget_either(ticket: Ticket, desk: dict[
 
 
 def test_a_reversal_gives_the_budget_back(ticket: Ticket, desk: dict[str, Any]) -> None:
-    first = grant(desk["agent"], ticket, 5 * MILLION)
+    first = grant(desk["lead"], ticket, 5 * MILLION)
     for _ in range(3):
-        grant(desk["agent"], ticket, 5 * MILLION)
+        grant(desk["lead"], ticket, 5 * MILLION)
     with pytest.raises(ServiceError):
-        grant(desk["agent"], ticket, MILLION)
+        grant(desk["lead"], ticket, MILLION)
     compensation.compensation_reverse(actor=desk["lead"], entry=first, reason="اشتباه")
     assert compensation.budget_of(desk["team"]).left == 5 * MILLION
-    assert isinstance(grant(desk["agent"], ticket, 5 * MILLION), CompensationEntry)
+    assert isinstance(grant(desk["lead"], ticket, 5 * MILLION), CompensationEntry)
 
 
 def test_the_budget_is_per_jalali_month(ticket: Ticket, desk: dict[str, Any]) -> None:
@@ -281,7 +282,7 @@ def test_the_budget_is_per_jalali_month(ticket: Ticket, desk: dict[str, Any]) ->
         created_at=start - timedelta(seconds=1),
     )
     assert compensation.budget_of(team).spent == 0
-    assert isinstance(grant(desk["agent"], ticket, 5 * MILLION), CompensationEntry)
+    assert isinstance(grant(desk["lead"], ticket, 5 * MILLION), CompensationEntry)
     # The first second of the month belongs to it.
     CompensationEntry.objects.create(
         ticket=ticket,
@@ -423,3 +424,74 @@ def test_rial_text_follows_the_language() -> None:
         assert compensation.rial_text(12_345_670) == "1,234,567 Toman"
     with translation.override("fa"):
         assert compensation.rial_text(12_345_670) == "۱٬۲۳۴٬۵۶۷ تومان"
+
+
+def test_a_limit_cannot_be_split_into_small_grants_on_one_ticket(
+    ticket: Ticket, make_ticket: Any, desk: dict[str, Any]
+) -> None:
+    agent = desk["agent"]  # 5,000,000 Rial a compensation
+    assert isinstance(grant(agent, ticket, 3 * MILLION), CompensationEntry)
+    second = grant(agent, ticket, 3 * MILLION)  # 6,000,000 together: above the limit
+    assert isinstance(second, CompensationRequest)
+    assert compensation.granted_alone(agent, ticket) == 3 * MILLION
+    # Another ticket is another compensation; a reversal gives the room back.
+    assert isinstance(grant(agent, make_ticket(), 4 * MILLION), CompensationEntry)
+    first = CompensationEntry.objects.filter(ticket=ticket).get()
+    compensation.compensation_reverse(actor=desk["lead"], entry=first, reason="اشتباه")
+    assert isinstance(grant(agent, ticket, 5 * MILLION), CompensationEntry)
+
+
+def test_only_the_teams_people_spend_its_budget(
+    ticket: Ticket, desk: dict[str, Any], make_user: Any
+) -> None:
+    other = Team.objects.create(name="Sales desk", monthly_budget=50 * MILLION)
+    stranger = make_user("service", username="stranger")
+    ticket.assignee = stranger
+    ticket.save(update_fields=["assignee"])
+    # Working the ticket is not membership of the team that pays.
+    with pytest.raises(PermissionDenied):
+        grant(stranger, ticket, MILLION)
+    # Nor can an agent move a ticket into another team's budget.
+    with pytest.raises(PermissionDenied):
+        tickets.ticket_update(actor=desk["agent"], ticket=ticket, team=other)
+    ticket.refresh_from_db()
+    assert ticket.team == desk["team"]
+    assert not CompensationEntry.objects.exists()
+
+
+def test_a_reversal_gives_back_to_the_month_of_its_grant(
+    ticket: Ticket, desk: dict[str, Any]
+) -> None:
+    team = desk["team"]
+    start = compensation.month_start(timezone.now())
+    old = CompensationEntry.objects.create(
+        ticket=ticket,
+        customer_id=ticket.customer_id,
+        team=team,
+        kind="refund",
+        amount=20 * MILLION,
+        reason="ماه قبل",
+        granted_by=desk["lead"],
+        created_at=start - timedelta(days=3),
+    )
+    compensation.compensation_reverse(actor=desk["lead"], entry=old, reason="اشتباه")
+    # Undoing last month's grant makes no room this month.
+    assert compensation.budget_of(team).spent == 0
+    assert compensation.budget_of(team).left == 20 * MILLION
+    assert compensation.spent_this_month(team, start - timedelta(days=1)) == 0
+
+
+def test_nobody_approves_their_own_request(
+    ticket: Ticket, desk: dict[str, Any], make_user: Any
+) -> None:
+    manager = desk["lead"]
+    ApprovalLimit.objects.update_or_create(role="manager", defaults={"max_amount": MILLION})
+    request = grant(manager, ticket, 3 * MILLION)
+    assert isinstance(request, CompensationRequest)
+    ApprovalLimit.objects.filter(role="manager").update(max_amount=50 * MILLION)
+    with pytest.raises(PermissionDenied):
+        compensation.compensation_decide(actor=manager, request=request, approve=True)
+    assert not CompensationEntry.objects.exists()
+    second = make_user("manager", username="manager2")
+    decided = compensation.compensation_decide(actor=second, request=request, approve=True)
+    assert decided.entry is not None

@@ -449,3 +449,35 @@ def test_bad_filters_keep_the_page_and_say_why(
     assert 'id="f-period-error"' in html
     assert 'id="f-team-error"' in html
     assert "<b>" not in html.split('id="dashboard-filters"')[1].split("</form>")[0]
+
+
+def test_a_ticket_resolved_without_a_reply_missed_its_response_target(
+    make_ticket: Any, known: dict[str, Any]
+) -> None:
+    now = known["now"]
+    silent = make_ticket()
+    # Never answered, resolved after 10 business hours against a 4-hour response target.
+    set_ticket(
+        silent,
+        created_at=now - timedelta(days=5),
+        status=TicketStatus.RESOLVED,
+        resolved_at=now - timedelta(days=1),
+        response_seconds=None,
+        resolution_seconds=10 * HOUR,
+        sla_response_minutes=240,
+        sla_resolution_minutes=24 * 60,
+    )
+    rows = selectors.ticket_rows(
+        start=now - timedelta(days=30), end=now + timedelta(seconds=1), team_id=None, now=now
+    )
+    row = next(r for r in rows if r.pk == silent.pk)
+    assert row.response_breached
+    assert not row.resolution_breached
+
+
+@pytest.mark.parametrize("period", ["²", "1²", "٣٠", "３０"])
+def test_odd_digits_in_the_period_never_break_the_page(
+    users: dict[str, Any], login: Callable[..., Client], known: dict[str, Any], period: str
+) -> None:
+    response = login(users["manager"]).get(URL, {"period": period})
+    assert response.status_code == 200

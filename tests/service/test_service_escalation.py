@@ -133,11 +133,11 @@ def test_two_interleaved_sweeps_escalate_once(
     real_escalate = escalation._escalate
     inner_reports: list[escalation.SweepReport] = []
 
-    def interleaved(ticket_id: int, which: str, now: datetime) -> bool:
+    def interleaved(ticket_id: int, which: str, now: datetime, still: Any) -> bool:
         if not inner_reports:
             monkeypatch.setattr(escalation, "_escalate", real_escalate)
             inner_reports.append(escalation.sla_sweep(now=now))
-        return real_escalate(ticket_id, which, now)
+        return real_escalate(ticket_id, which, now, still)
 
     monkeypatch.setattr(escalation, "_escalate", interleaved)
     outer = sweep(django_capture_on_commit_callbacks, tehran(2025, 1, 2, 11, 5))
@@ -145,6 +145,23 @@ def test_two_interleaved_sweeps_escalate_once(
     assert outer.escalated == []  # it listed the ticket, but lost the claim
     assert escalations(ticket) == ["response"]
     assert len(mail.outbox) == 1
+
+
+def test_a_ticket_answered_after_the_sweep_listed_it_is_not_escalated(
+    ticket: Ticket, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent replies between the sweep's listing and its claim: nobody is told of a breach."""
+    real_escalate = escalation._escalate
+
+    def answered_first(ticket_id: int, which: str, now: datetime, still: Any) -> bool:
+        Ticket.objects.filter(pk=ticket_id).update(first_responded_at=now, response_seconds=1)
+        return real_escalate(ticket_id, which, now, still)
+
+    monkeypatch.setattr(escalation, "_escalate", answered_first)
+    report = sweep(django_capture_on_commit_callbacks, tehran(2025, 1, 2, 11, 5))
+    assert report.escalated == []
+    assert escalations(ticket) == []
+    assert mail.outbox == []
 
 
 def test_a_ticket_waiting_on_the_customer_never_escalates(

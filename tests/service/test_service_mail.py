@@ -30,7 +30,7 @@ from django.urls import reverse
 
 from mehvar.core.models import EventKind, TimelineEvent
 from mehvar.customers.models import Customer
-from mehvar.service import mail_intake, tickets
+from mehvar.service import mail_intake, notify, tickets
 from mehvar.service.mail_intake import (
     MailboxError,
     html_to_text,
@@ -633,6 +633,8 @@ def test_a_customer_reply_through_smtp_threads_onto_the_ticket_and_reopens_it(
 
     reply = email_lib.message_from_bytes(inbox.messages[0].raw, policy=email.policy.default)
     assert reply["Subject"] == f"[{ticket.number}] سفارش نرسیده"
+    # Signed: the customer's client quotes it back, and only a quoted, signed id threads.
+    assert re.fullmatch(r"<t\d+\.m\d+\.[0-9a-f]{16}@mehvar\.ticket>", reply["Message-ID"])
     answer = _message(
         subject=f"Re: {reply['Subject']}",
         body="هنوز نرسیده!\n\nOn Tue, support wrote:\n> بررسی می‌کنیم.\n",
@@ -651,11 +653,12 @@ def test_a_customer_reply_through_smtp_threads_onto_the_ticket_and_reopens_it(
     assert Ticket.objects.count() == 1
 
 
-def test_a_reply_by_subject_tag_restarts_a_waiting_ticket(desk: Any, imap: ImapServer) -> None:
+def _waiting_reply(desk: Any, imap: ImapServer) -> tuple[Ticket, TicketMessage]:
+    """Ali's emailed ticket, with an agent's reply that waits for his answer."""
     imap.mailbox.add(_raw())
     _poll(imap)
     ticket = Ticket.objects.get()
-    tickets.message_add(
+    reply = tickets.message_add(
         actor=desk["agent"],
         ticket=ticket,
         kind="reply",
@@ -664,7 +667,22 @@ def test_a_reply_by_subject_tag_restarts_a_waiting_ticket(desk: Any, imap: ImapS
     )
     ticket.refresh_from_db()
     assert ticket.status == "waiting"
-    imap.mailbox.add(_raw(subject=f"RE: [T-{ticket.pk}] سفارش نرسیده", body="۱۲۳۴"))
+    return ticket, reply
+
+
+def test_a_reply_quoting_our_signed_id_restarts_a_waiting_ticket(
+    desk: Any, imap: ImapServer
+) -> None:
+    ticket, reply = _waiting_reply(desk, imap)
+    ours = notify.message_id_for(reply)
+    assert re.fullmatch(rf"<t{ticket.pk}\.m{reply.pk}\.[0-9a-f]{{16}}@mehvar\.ticket>", ours)
+    imap.mailbox.add(
+        _raw(
+            subject="RE: سفارش نرسیده",
+            body="۱۲۳۴",
+            headers={"In-Reply-To": "<other@example.com>", "References": f"<x@y.z> {ours}"},
+        )
+    )
 
     report = _poll(imap)
 
@@ -674,17 +692,80 @@ def test_a_reply_by_subject_tag_restarts_a_waiting_ticket(desk: Any, imap: ImapS
     assert ticket.paused_since is None
 
 
+def test_a_subject_tag_alone_opens_a_new_ticket(desk: Any, imap: ImapServer) -> None:
+    """Ticket numbers are public and sequential: "[T-12]" names a ticket, it proves nothing."""
+    ticket, _reply = _waiting_reply(desk, imap)
+    imap.mailbox.add(_raw(subject=f"RE: [T-{ticket.pk}] سفارش نرسیده", body="۱۲۳۴"))
+
+    report = _poll(imap)
+
+    ticket.refresh_from_db()
+    assert report.added == []
+    assert len(report.created) == 1
+    assert ticket.status == "waiting"
+    assert ticket.messages.count() == 2
+    new = Ticket.objects.get(pk=report.created[0])
+    assert new.customer == ticket.customer
+    assert new.subject == "سفارش نرسیده"  # our tag is not carried into the new ticket
+    assert new.identity_confirmed  # from the address on file
+
+
+@pytest.mark.parametrize("forge", ["unsigned", "wrong_signature", "other_message", "old_secret"])
+def test_a_guessed_or_badly_signed_id_opens_a_new_ticket(
+    forge: str, desk: Any, imap: ImapServer, settings: Any
+) -> None:
+    ticket, reply = _waiting_reply(desk, imap)
+    good = notify.message_id_signature(ticket.pk, reply.pk)
+    forged = {
+        "unsigned": f"<t{ticket.pk}.m{reply.pk}@mehvar.ticket>",
+        "wrong_signature": f"<t{ticket.pk}.m{reply.pk}.{'0' * 16}@mehvar.ticket>",
+        # A real signature, moved onto another message of the same ticket.
+        "other_message": f"<t{ticket.pk}.m{reply.pk + 1}.{good}@mehvar.ticket>",
+        "old_secret": f"<t{ticket.pk}.m{reply.pk}.{good}@mehvar.ticket>",
+    }[forge]
+    if forge == "old_secret":
+        settings.SECRET_KEY = "a-new-secret-" + "x" * 40  # the old one is not a fallback
+    imap.mailbox.add(
+        _raw(
+            subject=f"Re: [T-{ticket.pk}] سفارش نرسیده",
+            body="این سفارش را لغو کنید.",
+            headers={"In-Reply-To": forged, "References": forged},
+        )
+    )
+
+    report = _poll(imap)
+
+    assert report.added == []
+    assert len(report.created) == 1
+    assert ticket.messages.count() == 2
+    ticket.refresh_from_db()
+    assert ticket.status == "waiting"
+
+
+def test_a_rotated_secret_still_threads_through_its_fallback(
+    desk: Any, imap: ImapServer, settings: Any
+) -> None:
+    ticket, reply = _waiting_reply(desk, imap)
+    ours = notify.message_id_for(reply)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-" + "x" * 40
+    imap.mailbox.add(_raw(subject="Re: سفارش نرسیده", body="۱۲۳۴", headers={"In-Reply-To": ours}))
+
+    report = _poll(imap)
+
+    assert len(report.added) == 1
+    assert notify.message_id_for(reply) != ours
+
+
 def test_a_stranger_cannot_write_into_someone_elses_ticket(desk: Any, imap: ImapServer) -> None:
-    imap.mailbox.add(_raw())
-    _poll(imap)
-    ticket = Ticket.objects.get()
-    forged_ref = f"<t{ticket.pk}.m1@mehvar.ticket>"
+    """Even quoting the real, signed id of a reply (a forwarded mail, a leaked header)."""
+    ticket, reply = _waiting_reply(desk, imap)
     imap.mailbox.add(
         _raw(
             sender="Mallory <mallory@example.net>",
             subject=f"Re: [T-{ticket.pk}] سفارش نرسیده",
             body="این سفارش را لغو کنید.",
-            headers={"In-Reply-To": forged_ref},
+            headers={"In-Reply-To": notify.message_id_for(reply)},
         )
     )
 
@@ -692,21 +773,26 @@ def test_a_stranger_cannot_write_into_someone_elses_ticket(desk: Any, imap: Imap
 
     assert len(report.created) == 1
     assert report.added == []
-    assert ticket.messages.count() == 1
+    assert ticket.messages.count() == 2
     other = Ticket.objects.get(pk=report.created[0])
     assert other.customer.email == "mallory@example.net"
     assert other.subject == "سفارش نرسیده"  # our tag is not carried into a new ticket
+    assert other.identity_confirmed  # a new record: whoever wrote is who it describes
 
 
 def test_a_reply_to_a_closed_ticket_opens_a_new_one(desk: Any, imap: ImapServer) -> None:
-    imap.mailbox.add(_raw())
-    _poll(imap)
-    ticket = Ticket.objects.get()
+    ticket, reply = _waiting_reply(desk, imap)
     tickets.ticket_transition(
         actor=desk["agent"], ticket=ticket, status="resolved", resolution="ok"
     )
     tickets.ticket_transition(actor=desk["agent"], ticket=ticket, status="closed")
-    imap.mailbox.add(_raw(subject=f"Re: [T-{ticket.pk}] سفارش نرسیده", body="باز هم خراب شد."))
+    imap.mailbox.add(
+        _raw(
+            subject=f"Re: [T-{ticket.pk}] سفارش نرسیده",
+            body="باز هم خراب شد.",
+            headers={"In-Reply-To": notify.message_id_for(reply)},
+        )
+    )
 
     report = _poll(imap)
 
@@ -714,6 +800,34 @@ def test_a_reply_to_a_closed_ticket_opens_a_new_one(desk: Any, imap: ImapServer)
     new = Ticket.objects.get(pk=report.created[0])
     assert new.customer == ticket.customer
     assert new.pk != ticket.pk
+
+
+# --- who wrote: identity of an emailed ticket -----------------------------------------------
+
+
+def test_a_new_sender_and_the_stored_address_give_confirmed_tickets(
+    desk: Any, make_customer: Any
+) -> None:
+    new = ticket_from_email(_raw(sender="Sara <sara@example.com>"))
+    known = make_customer(email="ali@example.com")
+    same = ticket_from_email(_raw(sender="Ali <ALI@Example.com>"))
+
+    assert Ticket.objects.get(pk=new.ticket_id).identity_confirmed
+    found = Ticket.objects.get(pk=same.ticket_id)
+    assert (found.customer, found.identity_confirmed) == (known, True)
+
+
+def test_a_record_matched_other_than_by_its_exact_address_gives_an_unconfirmed_ticket(
+    desk: Any, make_customer: Any
+) -> None:
+    # The address is cleaned before the lookup (Persian digits → Latin): the mail did not come
+    # from the address on file, it only looks like it.
+    known = make_customer(email="ali1@example.com")
+    result = ticket_from_email(_raw(sender="Ali <ali۱@example.com>"))
+
+    assert result.outcome == "created", result
+    ticket = Ticket.objects.get(pk=result.ticket_id)
+    assert (ticket.customer, ticket.identity_confirmed) == (known, False)
 
 
 # --- the command and the periodic task ------------------------------------------------------
@@ -847,6 +961,44 @@ def test_one_message_posted_ten_times_at_once_is_one_ticket(hook: Any) -> None:
     assert {a["ticket_id"] for a in answers} == {ticket.pk}
     assert Customer.objects.filter(email_key="ali@example.com").count() == 1
     assert TicketMessage.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "message_id",
+    [b"<a\x00b@example.com>", b"<\x00>", b"<a\x01b\x7f@example.com>", "<سلام@example.ir>".encode()],
+)
+def test_a_message_id_with_nul_or_control_characters_is_stored_safely(
+    client: Any, hook: Any, message_id: bytes
+) -> None:
+    """PostgreSQL refuses NUL in text: such an id once made the webhook answer 500."""
+    raw = (
+        b"From: Ali <ali@example.com>\r\nTo: " + SUPPORT.encode() + b"\r\nSubject: test\r\n"
+        b"Message-ID: " + message_id + b"\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + BODY.encode() + b"\r\n"
+    )
+
+    first, second = _post(client, raw), _post(client, raw)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert (first.json()["outcome"], second.json()["outcome"]) == ("created", "duplicate")
+    stored = Ticket.objects.get().email_message_id
+    assert re.fullmatch(r"<sha256\.[0-9a-f]{64}@odd\.mehvar\.ticket>", stored)
+
+
+def test_only_visible_ascii_message_ids_are_kept_as_they_are() -> None:
+    def parsed(value: bytes) -> str:
+        raw = b"From: a@example.com\r\nSubject: s\r\nMessage-ID: " + value + b"\r\n\r\nx\r\n"
+        return mail_intake.parse_mail(raw).message_id
+
+    assert parsed(b"<ok.1-2_3+x=y/z@example.com>") == "<ok.1-2_3+x=y/z@example.com>"
+    assert parsed(b"noise <ok@example.com> more") == "<ok@example.com>"
+    long = b"<" + b"x" * 300 + b"@example.com>"
+    assert re.fullmatch(r"<sha256\.[0-9a-f]{64}@long\.mehvar\.ticket>", parsed(long))
+    for odd in (b"<a\x00b@x>", b"<a\tb@x>", b"bare@example.com", "<é@x>".encode(), b"<a\x1bb@x>"):
+        value = parsed(odd)
+        assert re.fullmatch(r"<sha256\.[0-9a-f]{64}@odd\.mehvar\.ticket>", value), odd
+        assert value == parsed(odd)  # stable: a redelivery is recognised
+    assert parsed(b"<a\x00b@x>") != parsed(b"<a\x00c@x>")
 
 
 def test_the_webhook_answers_skips_with_200(client: Any, hook: Any) -> None:

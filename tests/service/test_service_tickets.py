@@ -6,6 +6,7 @@ the reader's language, and a refused step must leave nothing written.
 
 from __future__ import annotations
 
+import re
 import smtplib
 from datetime import timedelta
 from typing import Any
@@ -603,8 +604,10 @@ def test_a_reply_is_emailed_once_with_a_message_id_naming_the_ticket(
     assert sent.to == ["ali@example.com"]
     assert sent.subject == f"[T-{ticket.pk}] {ticket.subject}"
     assert sent.body == "کتری جدید ارسال شد."
-    assert sent.extra_headers["Message-ID"] == f"<t{ticket.pk}.m{reply.pk}@mehvar.ticket>"
-    assert notify.message_id_for(reply) == f"<t{ticket.pk}.m{reply.pk}@mehvar.ticket>"
+    # Signed, so nobody can forge a reply onto the ticket by guessing its numbers.
+    signed = re.compile(rf"<t{ticket.pk}\.m{reply.pk}\.[0-9a-f]{{16}}@mehvar\.ticket>")
+    assert signed.fullmatch(sent.extra_headers["Message-ID"])
+    assert notify.message_id_for(reply) == sent.extra_headers["Message-ID"]
     reply.refresh_from_db()
     assert reply.sent_at is not None
     assert reply.last_error == ""

@@ -105,6 +105,7 @@ def customer_merge(*, actor: User, source: Customer, target: Customer) -> Custom
     Task.objects.filter(customer=source).update(customer=target)
     ConsentChange.objects.filter(customer=source).update(customer=target)
     Customer.objects.filter(company=source).update(company=target)
+    _move_followers(source, target)
     target.tags.add(*source.tags.all())
     _merge_consents(source, target)
     moved_events = timeline_move(source_customer_id=source.pk, target_customer_id=target.pk)
@@ -120,6 +121,18 @@ def customer_merge(*, actor: User, source: Customer, target: Customer) -> Custom
         data={"source_id": source.pk, "fields_taken": changed, "events_moved": moved_events},
     )
     return target
+
+
+def _move_followers(source: Customer, target: Customer) -> None:
+    """Other apps' rows that belong with the customer (tickets …) follow the merge.
+
+    This app cannot import them (they build on it); a model opts in with the class attribute
+    ``follows_customer_merge = True`` on its ``customer`` foreign key's model.
+    """
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if getattr(model, "follows_customer_merge", False) and relation.field.name == "customer":
+            model._default_manager.filter(customer=source).update(customer=target)
 
 
 def _merge_consents(source: Customer, target: Customer) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -284,7 +284,15 @@ def customer_delete(*, actor: User, customer: Customer) -> None:
             _("A customer with orders cannot be deleted; merge or keep the record."),
             code=ErrorCode.CONFLICT,
         )
-    customer.delete()
+    try:
+        with transaction.atomic():
+            customer.delete()
+    except ProtectedError as exc:
+        # Tickets and the compensation ledger keep their customer: that history stays.
+        raise ServiceError(
+            _("This customer has tickets or compensation on record; merge or keep the record."),
+            code=ErrorCode.CONFLICT,
+        ) from exc
 
 
 @transaction.atomic

@@ -6,6 +6,11 @@ template engine and no ``str.format``, so nothing in a reply can reach an attrib
 is never scanned again — a customer named ``{agent}`` or ``{{ user.password }}`` appears exactly
 as typed. Unknown placeholders are left visible and listed, so the agent sees what is missing.
 Escaping for HTML is the page's job (the text goes into a ``<textarea>`` through autoescaping).
+
+On a ticket whose writer is not known to be the record's owner (``Ticket.identity_confirmed`` is
+false: someone typed a mobile or address that was already on file), the customer's placeholders
+greet neutrally and the order stays empty, so a canned reply never shows the record's name or
+order to whoever wrote.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ PLACEHOLDERS: Final = (
     "order",
     "company",
 )
+# What an unconfirmed ticket's customer is called, in the language of the reply's text (not of
+# the agent's screen, so it is not a gettext message).
+NEUTRAL_GREETING: Final = {"fa": "مشتری گرامی", "en": "valued customer"}
 # ``{name}``: a name is ASCII letters, digits and underscores, so "{ }" and "{۱}" are plain text.
 _TOKEN: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,40})\}")
 
@@ -75,33 +83,47 @@ def _person_name(user: User | None) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def values_for(ticket: Ticket, agent: User | None) -> dict[str, str]:
-    """What each placeholder stands for on this ticket, written by this agent."""
+def values_for(ticket: Ticket, agent: User | None, *, language: str = "fa") -> dict[str, str]:
+    """What each placeholder stands for on this ticket, written by this agent; ``language`` is
+    the reply text's (it only picks the neutral greeting of an unconfirmed ticket)."""
+    common = {
+        "ticket": ticket.number,
+        "subject": ticket.subject,
+        "agent": _person_name(agent),
+        "company": str(getattr(settings, "MEHVAR_COMPANY_NAME", "") or ""),
+    }
+    if not ticket.identity_confirmed:
+        greeting = NEUTRAL_GREETING["en" if language.startswith("en") else "fa"]
+        return {
+            "first_name": greeting,
+            "last_name": "",
+            "full_name": greeting,
+            "order": "",
+        } | common
     customer = ticket.customer
     full_name = customer.display_name
     return {
         "first_name": customer.first_name or full_name,
         "last_name": customer.last_name,
         "full_name": full_name,
-        "ticket": ticket.number,
-        "subject": ticket.subject,
-        "agent": _person_name(agent),
         "order": ticket.order.number if ticket.order is not None else "",
-        "company": str(getattr(settings, "MEHVAR_COMPANY_NAME", "") or ""),
-    }
+    } | common
+
+
+def _english_text(canned: CannedReply, language: str) -> bool:
+    return language.startswith("en") and bool(canned.body_en.strip())
 
 
 def body_of(canned: CannedReply, language: str) -> str:
     """The Persian text, unless the reader works in English and an English text exists."""
-    if language.startswith("en") and canned.body_en.strip():
-        return canned.body_en
-    return canned.body_fa
+    return canned.body_en if _english_text(canned, language) else canned.body_fa
 
 
 def render_for(
     canned: CannedReply, *, ticket: Ticket, agent: User | None, language: str
 ) -> Rendered:
-    return render_text(body_of(canned, language), values_for(ticket, agent))
+    text_language = "en" if _english_text(canned, language) else "fa"
+    return render_text(body_of(canned, language), values_for(ticket, agent, language=text_language))
 
 
 def replies_for(category: Category | None) -> list[CannedReply]:

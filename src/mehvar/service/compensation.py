@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
@@ -39,7 +40,7 @@ from mehvar.service.models import (
     Team,
     Ticket,
 )
-from mehvar.service.tickets import require_work
+from mehvar.service.tickets import in_team, is_lead, require_work
 
 # Rial; used until the admin sets a role's limit (service 500,000 Toman, manager 5,000,000).
 DEFAULT_LIMITS: Final[dict[str, int]] = {
@@ -78,13 +79,15 @@ def _next_month_start(now: datetime) -> datetime:
 def spent_this_month(team: Team, now: datetime | None = None) -> int:
     """Net budget spending of the team in the Jalali month of ``now``: grants less reversals."""
     now = now or timezone.now()
-    # Bounded on both sides, so asking about an earlier month does not count later ones.
-    total = CompensationEntry.objects.filter(
-        team=team,
-        counts_to_budget=True,
-        created_at__gte=month_start(now),
-        created_at__lt=_next_month_start(now),
-    ).aggregate(total=Sum("amount"))["total"]
+    # A reversal gives back to the month of the grant it undoes: undoing last month's grant
+    # must not make room this month. Bounded on both sides, so an earlier month does not count
+    # later ones.
+    total = (
+        CompensationEntry.objects.filter(team=team, counts_to_budget=True)
+        .annotate(budget_time=Coalesce("reverses__created_at", "created_at"))
+        .filter(budget_time__gte=month_start(now), budget_time__lt=_next_month_start(now))
+        .aggregate(total=Sum("amount"))["total"]
+    )
     return int(total or 0)
 
 
@@ -157,6 +160,9 @@ def write_entry(
                 _("Put the ticket in a team first: compensation is paid from a team's budget."),
                 code=ErrorCode.CONFLICT,
             )
+        spender = approved_by or granted_by
+        if not (is_lead(spender) or in_team(spender, team)):
+            raise PermissionDenied(_("Only the team's members or a manager may spend its budget."))
         # The lock that serialises every grant of this team (PostgreSQL row lock).
         team = Team.objects.select_for_update().get(pk=team.pk)
         budget = budget_of(team, now)
@@ -204,6 +210,14 @@ def write_entry(
     return entry
 
 
+def granted_alone(person: User, ticket: Ticket) -> int:
+    """Net amount ``person`` granted on ``ticket`` on their own authority (no approval)."""
+    own = Q(granted_by=person, approved_by__isnull=True, reverses__isnull=True)
+    undone = Q(reverses__granted_by=person, reverses__approved_by__isnull=True)
+    total = CompensationEntry.objects.filter(own | undone, ticket=ticket, counts_to_budget=True)
+    return int(total.aggregate(total=Sum("amount"))["total"] or 0)
+
+
 @transaction.atomic
 def compensation_grant(
     *, actor: User, ticket: Ticket, kind: str, amount: int, reason: str
@@ -213,7 +227,9 @@ def compensation_grant(
     ticket = Ticket.objects.select_related("customer", "team").get(pk=ticket.pk)
     require_work(actor, ticket)
     kind, amount, reason = _clean(kind, amount, reason)
-    if amount > limit_of(actor):
+    # The limit covers what one person gives on one ticket, together: five grants of a limit
+    # each are one compensation that needed an approval.
+    if amount + granted_alone(actor, ticket) > limit_of(actor):
         request = CompensationRequest.objects.create(
             ticket=ticket, kind=kind, amount=amount, reason=reason, requested_by=actor
         )
@@ -251,6 +267,8 @@ def compensation_decide(
         raise ServiceError(_("This request was already decided."), code=ErrorCode.CONFLICT)
     note = normalize_text(note or "")[:REASON_MAX]
     if approve:
+        if request.requested_by_id == actor.pk:
+            raise PermissionDenied(_("You cannot approve your own request."))
         if request.amount > limit_of(actor):
             raise PermissionDenied(
                 _("This is above your approval limit of %(limit)s.")

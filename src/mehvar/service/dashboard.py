@@ -6,6 +6,7 @@ unit), so the template only places them and ``service-dashboard.js`` only draws.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, Final
@@ -86,7 +87,7 @@ def _rate_note(rate: Rate) -> str:
 
 
 def period_text(filters: ServiceFilters) -> str:
-    if filters.period.isdigit():
+    if re.fullmatch(r"[0-9]+", filters.period):
         return _("the last %(n)s days") % {"n": _digits(filters.period)}
     return month_label(selectors.month_first_day(filters.period))
 

@@ -35,11 +35,12 @@ class SweepReport:
     escalated: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _claim(ticket_id: int, column: str, now: datetime) -> bool:
-    return (
-        Ticket.objects.filter(pk=ticket_id, **{f"{column}__isnull": True}).update(**{column: now})
-        == 1
-    )
+def _claim(ticket_id: int, column: str, now: datetime, still: dict[str, object]) -> bool:
+    """Take the warning or escalation if nobody took it and the ticket is *still* in the state
+    the sweep saw: answered, resolved or paused a moment ago, it is no longer anybody's news."""
+    running = {"status__in": OPEN_STATUSES, "paused_since__isnull": True}
+    rows = Ticket.objects.filter(pk=ticket_id, **{f"{column}__isnull": True}, **running, **still)
+    return rows.update(**{column: now}) == 1
 
 
 def sla_sweep(*, now: datetime | None = None) -> SweepReport:
@@ -51,29 +52,27 @@ def sla_sweep(*, now: datetime | None = None) -> SweepReport:
     running = Ticket.objects.filter(status__in=OPEN_STATUSES, paused_since__isnull=True)
     for which, (due_field, done_field) in _CLOCKS.items():
         pending = running.filter(**{f"{done_field}__isnull": True})
-        late = pending.filter(
-            **{f"{due_field}__lt": now, f"{which}_escalated_at__isnull": True}
-        ).values_list("pk", flat=True)
-        for ticket_id in list(late):
-            if _escalate(ticket_id, which, now):
+        is_late = {f"{done_field}__isnull": True, f"{due_field}__lt": now}
+        late = pending.filter(**is_late, **{f"{which}_escalated_at__isnull": True})
+        for ticket_id in list(late.values_list("pk", flat=True)):
+            if _escalate(ticket_id, which, now, is_late):
                 report.escalated.append((ticket_id, which))
-        near = pending.filter(
-            **{
-                f"{due_field}__gte": now,
-                f"{due_field}__lte": soon,
-                f"{which}_warned_at__isnull": True,
-            }
-        ).values_list("pk", flat=True)
-        for ticket_id in list(near):
-            if _claim(ticket_id, f"{which}_warned_at", now):
+        is_near = {
+            f"{done_field}__isnull": True,
+            f"{due_field}__gte": now,
+            f"{due_field}__lte": soon,
+        }
+        near = pending.filter(**is_near, **{f"{which}_warned_at__isnull": True})
+        for ticket_id in list(near.values_list("pk", flat=True)):
+            if _claim(ticket_id, f"{which}_warned_at", now, is_near):
                 report.warned.append((ticket_id, which))
                 transaction.on_commit(partial(_warn_later, ticket_id, which), robust=True)
     return report
 
 
 @transaction.atomic
-def _escalate(ticket_id: int, which: str, now: datetime) -> bool:
-    if not _claim(ticket_id, f"{which}_escalated_at", now):
+def _escalate(ticket_id: int, which: str, now: datetime, still: dict[str, object]) -> bool:
+    if not _claim(ticket_id, f"{which}_escalated_at", now, still):
         return False
     ticket = Ticket.objects.select_related("customer").get(pk=ticket_id)
     with override("fa"):

@@ -11,9 +11,22 @@ Rules that keep the desk safe from mail's usual trouble:
   finds it and changes nothing. A message without a Message-ID is keyed by its bytes' hash.
 - **No loops**: auto-replies, bounces, mailing-list and bulk mail, and mail from our own
   address are skipped with a reason, so two auto-responders cannot write to each other forever.
-- **No strangers in other people's tickets**: a reply threads onto the ticket it names (our
-  Message-ID in In-Reply-To/References, or "[T-12]" in the subject) only when it comes from that
-  ticket's customer's address and the ticket is not closed; otherwise it opens a new ticket.
+- **No strangers in other people's tickets**: a reply threads onto a ticket only when its
+  In-Reply-To/References quote one of our own Message-IDs *with a valid signature*
+  (``notify.message_id_for``: ``<t12.m34.<hmac>@mehvar.ticket>``, which only the desk can make
+  and only the customer's mailbox received), it comes from that ticket's customer's stored
+  address, and the ticket is not closed. Anything else — a "[T-12]" subject tag alone, an
+  unsigned or wrongly signed id, another sender — opens a new ticket (``repeat_of`` may link it);
+  the tag is stripped from that ticket's subject. Answers to replies sent before the ids were
+  signed therefore open new tickets too.
+- **Who wrote**: a From header is only as trustworthy as the mailbox's SPF/DKIM/DMARC checks
+  (the mail server must reject or quarantine failures before the desk reads them). A new ticket
+  is marked ``identity_confirmed`` when its sender is a new customer or equals the matched
+  customer's stored address; a customer matched any other way gets an unconfirmed ticket, which
+  staff confirm by calling the number on file.
+- **Safe ids**: a Message-ID is kept only when it is visible ASCII in angle brackets, at most
+  255 characters; anything else (NUL, control characters, non-ASCII, no brackets) is replaced by
+  a hash of it, so PostgreSQL never sees a NUL and a retried delivery still maps to one key.
 - **Text only**: the plain-text part is preferred; HTML is reduced to its text (no markup is
   stored); quoted history and signatures are cut; attachments are counted, not kept.
 """
@@ -37,12 +50,14 @@ from typing import Any, Final, Literal
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
 from mehvar.core.errors import ValidationFailed
 from mehvar.core.models import Channel
-from mehvar.core.persian import normalize_text, to_latin_digits
+from mehvar.core.persian import normalize_text
+from mehvar.customers.fields import FieldError, clean_email
 from mehvar.customers.models import Customer
 from mehvar.customers.services import customer_for_contact
 from mehvar.service import tickets
@@ -54,7 +69,7 @@ from mehvar.service.models import (
     TicketMessage,
     TicketStatus,
 )
-from mehvar.service.notify import MESSAGE_ID_DOMAIN
+from mehvar.service.notify import MESSAGE_ID_DOMAIN, message_id_verifies
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +92,14 @@ SKIP_OWN_ADDRESS: Final = "own_address"
 SKIP_NO_SENDER: Final = "no_sender"
 SKIP_BAD_SENDER: Final = "invalid_sender"
 
+# Any id of our shape, signed or not: a mail carrying one as its own Message-ID is one of our
+# replies come back (loop protection). Only a signed one that verifies threads a reply.
 _OUR_REF = re.compile(
-    r"<t(\d{1,12})\.m\d{1,12}@" + re.escape(MESSAGE_ID_DOMAIN) + r">", re.IGNORECASE
+    r"<t(\d{1,12})\.m(\d{1,12})(?:\.([0-9a-f]{1,64}))?@" + re.escape(MESSAGE_ID_DOMAIN) + r">",
+    re.IGNORECASE,
 )
+# RFC 5322 msg-id characters we store as they are: visible ASCII without "<" and ">" inside.
+_SAFE_MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")
 _SUBJECT_TAG = re.compile(r"\[\s*T\s*-\s*(\d{1,12})\s*\]", re.IGNORECASE)
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|fw|fwd|aw|wg|sv|vs|رد|پاسخ|هدایت)\s*(?:\[\d+\])?\s*[:：]\s*)+",
@@ -176,8 +196,12 @@ def _message_id(msg: Message, raw: bytes) -> str:
         # Without an id a retried delivery would open a second ticket; the same bytes twice
         # are the same message.
         return f"<sha256.{hashlib.sha256(raw).hexdigest()}@intake.{MESSAGE_ID_DOMAIN}>"
-    if len(value) > MESSAGE_ID_MAX:
-        return f"<sha256.{hashlib.sha256(value.encode()).hexdigest()}@long.{MESSAGE_ID_DOMAIN}>"
+    if len(value) > MESSAGE_ID_MAX or not _SAFE_MESSAGE_ID.fullmatch(value):
+        # A NUL makes PostgreSQL refuse the row (a 500 on the webhook, a mail stuck forever);
+        # the hash keeps the id's job — the same id twice is the same message — without its bytes.
+        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+        why = "long" if len(value) > MESSAGE_ID_MAX else "odd"
+        return f"<sha256.{digest}@{why}.{MESSAGE_ID_DOMAIN}>"
     return value
 
 
@@ -333,12 +357,19 @@ def _body(msg: EmailMessage) -> tuple[str, list[str]]:
     return text, names
 
 
-def _ticket_refs(msg: Message, subject: str) -> list[int]:
+def _ticket_refs(msg: Message) -> list[int]:
+    """The tickets whose signed Message-IDs this mail answers, nearest first.
+
+    Only a signature that verifies counts: ticket numbers are public and sequential, and a
+    subject tag or an unsigned id is exactly what someone who wants into another customer's
+    ticket would write.
+    """
     refs: list[int] = []
     references = _header(msg, "References").split()
     for value in [_header(msg, "In-Reply-To"), *reversed(references)]:
-        refs.extend(int(m) for m in _OUR_REF.findall(value))
-    refs.extend(int(m) for m in _SUBJECT_TAG.findall(to_latin_digits(subject)))
+        for ticket, message, signature in _OUR_REF.findall(value):
+            if signature and message_id_verifies(int(ticket), int(message), signature):
+                refs.append(int(ticket))
     return list(dict.fromkeys(refs))
 
 
@@ -369,7 +400,7 @@ def _parse(raw: bytes) -> _Mail:
         subject=subject,
         body=_CONTROL.sub("", body),
         attachments=attachments,
-        ticket_refs=_ticket_refs(msg, subject),
+        ticket_refs=_ticket_refs(msg),
         skip=_skip_reason(msg, sender),
     )
 
@@ -419,7 +450,7 @@ def _already(message_id: str, attachments: int) -> IntakeResult | None:
 
 
 def _thread(mail: _Mail) -> Ticket | None:
-    """The ticket this mail answers: named by it, the sender's own, and not closed."""
+    """The ticket this mail answers: quoted with our signature, the sender's own, not closed."""
     sender = mail.sender.lower()
     for ticket_id in mail.ticket_refs:
         ticket = (
@@ -436,7 +467,16 @@ def _thread(mail: _Mail) -> Ticket | None:
     return None
 
 
-def _customer(mail: _Mail) -> Customer | None:
+def _customer(mail: _Mail) -> tuple[Customer | None, bool]:
+    """The sender's customer record, and whether it was created for this mail."""
+    started = timezone.now()
+    try:
+        key = clean_email(mail.sender)
+    except FieldError:
+        key = ""
+    # Looked up the way ``customer_for_contact`` looks (its cleaned, lower-cased address): a
+    # record that was there before this mail is "found", whatever happens after.
+    existed = bool(key) and Customer.objects.filter(email_key=key, merged_into=None).exists()
     name = normalize_text(mail.name.strip("\"' "))[:100]
     # A new person needs a name: without a display name (or with the address standing in for
     # it) the address's local part is the best the desk has until an agent corrects it.
@@ -448,11 +488,21 @@ def _customer(mail: _Mail) -> Customer | None:
         {"email": mail.sender, "first_name": local},
     ):
         try:
-            return customer_for_contact(data=data, channel=Channel.EMAIL, source_label="email")
+            customer = customer_for_contact(data=data, channel=Channel.EMAIL, source_label="email")
         except ValidationFailed as exc:
             if "email" in exc.errors:
-                return None
-    return None
+                return None, False
+            continue
+        # ``created_at`` as well: a record the check above missed (another route to it) is
+        # older than this mail, and then it was found, not created.
+        return customer, not existed and customer.created_at >= started
+    return None, False
+
+
+def _identity_confirmed(customer: Customer, created: bool, sender: str) -> bool:
+    """A new record is whoever wrote; a found one only when the mail came from its own stored
+    address (as far as the mailbox's SPF/DMARC vouch for a From header)."""
+    return created or (customer.email or "").strip().lower() == sender.strip().lower()
 
 
 def _intake(mail: _Mail) -> IntakeResult:
@@ -479,7 +529,7 @@ def _intake(mail: _Mail) -> IntakeResult:
             email_message_id=mail.message_id,
         )
         return IntakeResult("added", ticket.pk, message.pk, attachments=count)
-    customer = _customer(mail)
+    customer, created = _customer(mail)
     if customer is None:
         return IntakeResult("skipped", reason=SKIP_BAD_SENDER, attachments=count)
     ticket = tickets.ticket_create(
@@ -491,6 +541,7 @@ def _intake(mail: _Mail) -> IntakeResult:
         # Nobody has read it yet: "question" is the neutral kind; the agent re-files it.
         kind=TicketKind.QUESTION,
         email_message_id=mail.message_id,
+        identity_confirmed=_identity_confirmed(customer, created, mail.sender),
     )
     first = ticket.messages.order_by("pk").values_list("pk", flat=True).first()
     return IntakeResult("created", ticket.pk, first, attachments=count)

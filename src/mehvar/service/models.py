@@ -191,6 +191,11 @@ OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
 
 
 class Ticket(models.Model):
+    # A merge of two customer records moves their tickets to the surviving one
+    # (``customers.merge``). The compensation ledger stays put (it is append-only) and is read
+    # through its ticket.
+    follows_customer_merge = True
+
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="tickets"
     )

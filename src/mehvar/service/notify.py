@@ -2,7 +2,9 @@
 
 SMS goes to the console log (``mehvar.sms``) until the messaging issue brings the gateways;
 email goes through Django's mail backend. A reply carries the ticket number in its subject and a
-Message-ID naming the ticket, so the customer's answer by email threads back onto it.
+signed Message-ID naming the ticket, so the customer's answer by email threads back onto it: the
+signature is what lets the mail reader trust the reference (a ticket number or an id of the bare
+``t12.m34`` shape can be guessed; see ``mail_intake``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -26,11 +29,39 @@ sms_log = logging.getLogger("mehvar.sms")
 log = logging.getLogger(__name__)
 
 MESSAGE_ID_DOMAIN: Final = "mehvar.ticket"
+MESSAGE_ID_SALT: Final = "mehvar.service.message-id"
+# 64 bits: nobody outside can compute it, and it is short enough for any mail client's headers.
+MESSAGE_ID_SIGNATURE_LENGTH: Final = 16
+
+
+def _signature(ticket_id: int, message_id: int, secret: str | bytes | None = None) -> str:
+    digest = salted_hmac(MESSAGE_ID_SALT, f"{ticket_id}.{message_id}", secret=secret)
+    return digest.hexdigest()[:MESSAGE_ID_SIGNATURE_LENGTH]
+
+
+def message_id_signature(ticket_id: int, message_id: int) -> str:
+    return _signature(ticket_id, message_id)
+
+
+def message_id_verifies(ticket_id: int, message_id: int, signature: str) -> bool:
+    """Whether ``signature`` is ours for this ticket and message (compared in constant time).
+
+    Keys in ``SECRET_KEY_FALLBACKS`` still verify, so rotating the secret does not turn every
+    customer's answer to an earlier reply into a new ticket.
+    """
+    given = signature.lower()
+    secrets: list[str | bytes | None] = [None, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(
+        constant_time_compare(_signature(ticket_id, message_id, secret), given)
+        for secret in secrets
+    )
 
 
 def message_id_for(message: TicketMessage) -> str:
-    """``<t12.m34@mehvar.ticket>``: the inbound mail reader finds the ticket from a reply to it."""
-    return f"<t{message.ticket_id}.m{message.pk}@{MESSAGE_ID_DOMAIN}>"
+    """``<t12.m34.<signature>@mehvar.ticket>``: the inbound mail reader finds the ticket from a
+    reply that quotes it, and the signature shows the reference came from us."""
+    signature = message_id_signature(message.ticket_id, message.pk)
+    return f"<t{message.ticket_id}.m{message.pk}.{signature}@{MESSAGE_ID_DOMAIN}>"
 
 
 def subject_for(ticket: Ticket) -> str:
@@ -88,7 +119,9 @@ def _mail(people: list[User], subject: str, body: str) -> int:
     addresses = sorted({person.email for person in people if person.email and person.is_active})
     if not addresses:
         return 0
-    return send_mail(subject, body, None, addresses, fail_silently=True)
+    # A failure raises, so the task that called this retries: a lost escalation is a breach
+    # nobody hears of.
+    return send_mail(subject, body, None, addresses, fail_silently=False)
 
 
 def assignee_alert(ticket_id: int) -> int:

@@ -56,9 +56,9 @@ def always_dissatisfied(complaints: int, compensation: int, revenue: int) -> tup
     return tuple(reasons)
 
 
-def _per_customer(rows: QuerySet[Any], value: Any) -> Subquery:
+def _per_customer(rows: QuerySet[Any], value: Any, *, via: str = "customer_id") -> Subquery:
     """One figure of the customer's rows as a scalar subquery (NULL when there are none)."""
-    grouped = rows.filter(customer_id=OuterRef("pk")).order_by().values("customer_id")
+    grouped = rows.filter(**{via: OuterRef("pk")}).order_by().values(via)
     return Subquery(grouped.annotate(figure=value).values("figure")[:1])
 
 
@@ -66,10 +66,13 @@ def service_profile(customer_id: int, *, now: datetime | None = None) -> Service
     """The customer's figures in one query: the customer page runs it on every visit."""
     now = now or timezone.now()
     since = now - timedelta(days=WINDOW_DAYS)
-    recent = Ticket.objects.filter(created_at__gte=since)
+    # A ticket whose writer is not confirmed (anyone can type a mobile into the web form) says
+    # nothing about this customer until staff confirm it.
+    recent = Ticket.objects.filter(created_at__gte=since, identity_confirmed=True)
     sold = Order.objects.filter(placed_at__gte=since).exclude(
         status__in=(OrderStatus.CANCELLED, OrderStatus.RETURNED)
     )
+    # Through the ticket: after a merge the tickets moved, the append-only ledger did not.
     given = CompensationEntry.objects.filter(created_at__gte=since, counts_to_budget=True)
     figures = (
         Customer.objects.filter(pk=customer_id)
@@ -81,7 +84,7 @@ def service_profile(customer_id: int, *, now: datetime | None = None) -> Service
             figure_open_tickets=_per_customer(
                 Ticket.objects.filter(status__in=OPEN_STATUSES), Count("pk")
             ),
-            figure_compensation=_per_customer(given, Sum("amount")),
+            figure_compensation=_per_customer(given, Sum("amount"), via="ticket__customer_id"),
             figure_revenue=_per_customer(sold, Sum("total")),
         )
         .first()

@@ -39,7 +39,8 @@ from mehvar.service.models import (
 from mehvar.service.tickets import require_work, ticket_create
 
 REASON_MAX: Final = 500
-_NOT_RETURNABLE: Final = (OrderStatus.PENDING, OrderStatus.CANCELLED)
+# A returned order was refunded already (an import's «مرجوع», or the shop's own system).
+_NOT_RETURNABLE: Final = (OrderStatus.PENDING, OrderStatus.CANCELLED, OrderStatus.RETURNED)
 
 
 def guarantee_ends(order: Order) -> datetime:

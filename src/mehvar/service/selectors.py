@@ -17,6 +17,7 @@ Months are Jalali months of Tehran days, grouped here in Python (no SQL truncati
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -52,6 +53,7 @@ PERIOD_DAYS: Final = (30, 90, 365)
 DEFAULT_PERIOD: Final = "90"
 TREND_MONTHS: Final = 12
 DONE_STATUSES: Final = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+_DIGITS: Final = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also accepts "²"
 _CHUNK: Final = 500  # ids per IN (...) list: well under every database's parameter limit
 _NOT_SOLD: Final = (OrderStatus.CANCELLED, OrderStatus.RETURNED, OrderStatus.PENDING)
 
@@ -101,7 +103,7 @@ class ServiceFilters:
 
 
 def _period_bounds(period: str, now: datetime) -> tuple[datetime, datetime]:
-    if period.isdigit():
+    if _DIGITS.fullmatch(period):
         return now - timedelta(days=int(period)), now
     first = month_first_day(period)
     return _midnight(first), min(_midnight(month_first_day(_next_key(period))), now)
@@ -120,7 +122,7 @@ def parse_filters(
     period = to_latin_digits(str(query.get("period") or "").strip()).replace("/", "-")
     if not period:
         period = DEFAULT_PERIOD
-    elif period.isdigit():
+    elif _DIGITS.fullmatch(period):
         if int(period) not in PERIOD_DAYS:
             errors["period"] = _("Pick one of the offered periods.")
             period = DEFAULT_PERIOD
@@ -265,8 +267,13 @@ class _Judge:
         met = row.response_met
         if met is not None:
             return not met
-        if not row.is_open or row.response_seconds is not None or not row.sla_response_minutes:
-            return False  # resolved without a reply, or no target: nothing missed
+        if row.response_seconds is not None or not row.sla_response_minutes:
+            return False  # no target: nothing missed
+        if not row.is_open:
+            # Resolved without a reply: it kept the customer waiting as long as it ran (the
+            # API's SLA block judges it the same way).
+            seconds = row.resolution_seconds
+            return seconds is not None and seconds > row.sla_response_minutes * 60
         return self._running_over(row, row.sla_response_minutes * 60, row.first_response_due)
 
     def resolution(self, row: TicketRow) -> bool:
@@ -539,7 +546,7 @@ class Csat:
 
 def _ticket_of(trigger_key: str) -> int | None:
     parts = trigger_key.split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    return int(parts[1]) if len(parts) > 1 and _DIGITS.fullmatch(parts[1]) is not None else None
 
 
 def csat_after_resolution(filters: ServiceFilters) -> Csat:

@@ -23,12 +23,12 @@ def deliver_reply(message_id: int) -> None:
     notify.reply_deliver(message_id)
 
 
-@db_task()
+@db_task(retries=3, retry_delay=60)
 def alert_assignee(ticket_id: int) -> None:
     notify.assignee_alert(ticket_id)
 
 
-@db_task()
+@db_task(retries=3, retry_delay=60)
 def send_deadline_warning(ticket_id: int, which: str) -> None:
     from mehvar.service.models import Ticket
 
@@ -37,7 +37,7 @@ def send_deadline_warning(ticket_id: int, which: str) -> None:
         notify.deadline_warning(ticket, which)
 
 
-@db_task()
+@db_task(retries=3, retry_delay=60)
 def send_escalation(ticket_id: int, which: str) -> None:
     from mehvar.service.models import Ticket
 

@@ -412,14 +412,32 @@ def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
     return _done(request, ticket, text, "actions")
 
 
+def _confirm_identity(request: HttpRequest, actor: User, ticket: Ticket) -> HttpResponse:
+    """Staff checked who wrote (called the number on file): the ticket counts as the record's."""
+    try:
+        tickets.ticket_update(actor=actor, ticket=ticket, confirm_identity=True)
+    except PermissionDenied as exc:
+        return denied(request, exc.message)
+    return _done(
+        request,
+        ticket,
+        _("Identity confirmed: the ticket counts as the customer's own."),
+        "identity",
+    )
+
+
 @login_required
 @require_POST
 def ticket_update_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reassign, re-prioritise, re-file; or, with ``confirm_identity=1`` (a button of its own,
+    no other field), mark that staff confirmed who wrote."""
     actor = _actor(request)
     ticket = _ticket(pk)
     refused = _workdenied(request, actor, ticket, Perm.TICKET_WORK)
     if refused is not None:
         return refused
+    if request.POST.get("confirm_identity") == "1":
+        return _confirm_identity(request, actor, ticket)
     can_assign = has_perm(actor, Perm.TICKET_ASSIGN)
     form = TicketUpdateForm(request.POST, can_assign=can_assign, auto_id="up_%s")
     if not form.is_valid():

@@ -5,6 +5,13 @@ customer is found by their mobile (then email) or created, and the ticket is ope
 transaction; the browser is then sent to the ticket's private page, which thanks them and shows
 the ticket number and the address to keep (a refresh cannot file the form twice).
 
+Anyone can type anyone's mobile number. A ticket filed on a record that existed before the form
+was sent is therefore opened with ``identity_confirmed=False``: staff see a warning and call the
+number on file before discussing the record, canned replies greet neutrally instead of filling
+in the record's name and order, and the customer's service profile leaves it out. A record the
+form itself created holds only what this person typed, so its ticket is confirmed. An order
+number that is not the customer's gets one answer whether it exists or not.
+
 ``/support/t/<key>/`` is that private page: the ticket's state in plain words, the replies
 addressed to the customer and their own messages (never internal notes, never an agent's full
 name), and a box to write more — which restarts a ticket waiting on them and reopens a resolved
@@ -22,9 +29,10 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -200,24 +208,45 @@ def _form(
 
 
 def _customer_order(customer: Customer, number: str) -> Order | None:
-    """The customer's own order by its number; another customer's order is not theirs to name."""
+    """The customer's own order by its number; another customer's order is not theirs to name.
+
+    One query asks for both at once, so an order that does not exist and someone else's order
+    take the same path and get the same words: the form cannot be used to learn which order
+    numbers exist.
+    """
     if not number:
         return None
-    order = Order.objects.filter(number=number).first()
-    if order is None or order.customer_id != customer.pk:
+    order = Order.objects.filter(number=number, customer_id=customer.pk).first()
+    if order is None:
         raise ValidationFailed(
             {"order": gettext_lazy("We could not find this order for your mobile number or email.")}
         )
     return order
 
 
+def _known_contact(contact: dict[str, str]) -> bool:
+    """Whether a record already answers to this mobile or email, looked up as
+    ``customer_for_contact`` looks (the values are already cleaned by ``public_forms.check``)."""
+    keys = Q(pk__in=[])
+    if contact.get("mobile"):
+        keys |= Q(mobile=contact["mobile"])
+    if contact.get("email"):
+        keys |= Q(email_key=contact["email"].lower())
+    return Customer.objects.filter(keys, merged_into=None).exists()
+
+
 def _file(form: SupportRequest) -> Ticket:
     """Find or create the customer and open the ticket: both or neither."""
     # Stored text (the timeline's summaries) is in the company's language, Persian.
     with translation.override("fa"), transaction.atomic():
+        started = timezone.now()
+        existed = _known_contact(form.contact)
         customer = customer_for_contact(
             data=form.contact, channel=Channel.WEB, source_label=_("support form")
         )
+        # Found, not created: an existing record (the lookup above) or one older than this form
+        # (a record made by a racing request is newer, and holds only what that person typed).
+        confirmed = not existed and customer.created_at >= started
         order = _customer_order(customer, form.order_number)
         return tickets.ticket_create(
             actor=None,
@@ -227,6 +256,7 @@ def _file(form: SupportRequest) -> Ticket:
             channel=TicketChannel.WEB,
             kind=form.kind,
             order=order,
+            identity_confirmed=confirmed,
         )
 
 
