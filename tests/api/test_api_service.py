@@ -789,3 +789,28 @@ def test_the_schema_choices_match_the_models() -> None:
     assert set(get_args(schemas.PriorityValue)) == set(Priority.values)
     assert set(get_args(schemas.CompensationKindValue)) == set(CompensationKind.values)
     assert set(get_args(schemas.InspectionValue)) == set(InspectionResult.values)
+
+
+def test_patch_confirms_who_wrote_once_and_never_unconfirms(
+    customer: Customer, desk: dict[str, Any], as_role: Api
+) -> None:
+    typed = ticket_create(
+        actor=None,
+        customer=customer,
+        subject="شکایت",
+        body=BODY,
+        channel="web",
+        identity_confirmed=False,
+    )
+    service = as_role("service")
+    assert service.get(f"/tickets/{typed.pk}").json()["identity_confirmed"] is False
+    assert _errors(service.patch(f"/tickets/{typed.pk}", {"confirm_identity": False})).keys() == {
+        "confirm_identity"
+    }
+    assert (
+        as_role("sales").patch(f"/tickets/{typed.pk}", {"confirm_identity": True}).status_code
+        == 403
+    )
+    confirmed = service.patch(f"/tickets/{typed.pk}", {"confirm_identity": True})
+    assert confirmed.status_code == 200, confirmed.content
+    assert confirmed.json()["identity_confirmed"] is True

@@ -747,6 +747,7 @@ def test_a_rotated_secret_still_threads_through_its_fallback(
 ) -> None:
     ticket, reply = _waiting_reply(desk, imap)
     ours = notify.message_id_for(reply)
+    assert ours.startswith(f"<t{ticket.pk}.")
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "a-new-secret-" + "x" * 40
     imap.mailbox.add(_raw(subject="Re: سفارش نرسیده", body="۱۲۳۴", headers={"In-Reply-To": ours}))

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mehvar.core.models import Channel, Direction, EventKind, TimelineEvent
@@ -93,6 +95,8 @@ def test_a_complaint_finds_the_customer_by_a_mobile_typed_in_persian_digits(
     assert sent["Location"] == page_of(ticket, new="1", lang="en")
     assert Customer.objects.count() == customers_before  # found, not created
     assert (ticket.customer_id, ticket.channel, ticket.kind) == (customer.pk, "web", "complaint")
+    # Anyone can type anyone's mobile: the desk must check who wrote before trusting it.
+    assert ticket.identity_confirmed is False
     assert ticket.created_by is None
     assert ticket.subject == "سفارش ناقص رسید"
     first = ticket.messages.get()
@@ -122,6 +126,7 @@ def test_a_new_customer_is_created_from_an_email(client: Client, desk: dict[str,
     assert customer.owner is None
     ticket = Ticket.objects.get(customer=customer)
     assert (ticket.kind, ticket.channel) == ("question", TicketChannel.WEB)
+    assert ticket.identity_confirmed  # the record holds only what this person typed
     kinds = set(TimelineEvent.objects.filter(customer=customer).values_list("kind", flat=True))
     assert {EventKind.CUSTOMER_CREATED, EventKind.TICKET_OPENED} <= kinds
 
@@ -435,3 +440,52 @@ def test_the_whole_story_reaches_the_customers_timeline(
     assert page.count(ticket.number) >= 3  # the timeline's three ticket events
     assert "فرستادم" in page
     assert f'href="/service/tickets/{ticket.pk}/"' in page  # the service card
+
+
+def test_a_record_found_by_its_email_gives_an_unconfirmed_ticket(
+    client: Client, desk: dict[str, Any], make_customer: Any
+) -> None:
+    known = make_customer(mobile="09120000001", email="victim@example.com")
+
+    # A new mobile with the victim's address still lands on the victim's record.
+    assert send(client, mobile="09350000002", email="Victim@Example.com").status_code == 303
+
+    ticket = Ticket.objects.get()
+    assert (ticket.customer, ticket.identity_confirmed) == (known, False)
+
+
+def test_a_found_record_is_unconfirmed_even_when_it_was_made_by_a_form_before(
+    client: Client, desk: dict[str, Any]
+) -> None:
+    assert send(client).status_code == 303
+    assert send(client, message="دوباره").status_code == 303
+
+    first, second = Ticket.objects.order_by("pk")
+    assert first.customer_id == second.customer_id
+    assert (first.identity_confirmed, second.identity_confirmed) == (True, False)
+
+
+def test_an_unknown_order_and_someone_elses_look_exactly_alike(
+    client: Client, desk: dict[str, Any], make_customer: Any, users: dict[str, Any]
+) -> None:
+    """Same words, same page, same queries: the form tells nobody which order numbers exist."""
+    make_customer(mobile="09121112233")
+    other = make_customer(mobile="09125556677")
+    order_create(
+        actor=users["admin"],
+        customer=other,
+        number="1402-88",
+        lines=[LineInput(1, 1_000_000, description="کتاب")],
+    )
+
+    def attempt(number: str) -> tuple[int, str, int]:
+        with CaptureQueriesContext(connection) as captured:
+            refused = send(client, order=number)
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html(refused))
+        return refused.status_code, page.replace(number, "N"), len(captured.captured_queries)
+
+    someone_elses, unknown = attempt("1402-88"), attempt("1402-99")
+
+    assert someone_elses == unknown
+    assert someone_elses[0] == 422
+    assert not Ticket.objects.exists()

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from mehvar.core.models import EventKind, TimelineEvent
 from mehvar.core.roles import Role
 from mehvar.customers.orders import LineInput, order_create
 from mehvar.customers.services import note_add
@@ -291,6 +292,100 @@ def test_reassigning_needs_a_person_who_works_tickets(
     assert moved.status_code == 302
     ticket.refresh_from_db()
     assert (ticket.assignee, ticket.priority) == (desk["agent2"], "urgent")
+
+
+# --- Who wrote: unconfirmed identity ----------------------------------------------------------
+
+WARNING = "Identity not confirmed – call the number on file before discussing the customer's"
+
+
+@pytest.fixture
+def unconfirmed(make_ticket: Callable[..., Any], desk: dict[str, Any]) -> Ticket:
+    """A ticket filed by someone who typed a mobile that was already on file."""
+    made: Ticket = make_ticket(assignee=desk["agent"], identity_confirmed=False)
+    return made
+
+
+def test_an_unconfirmed_ticket_warns_on_the_page_and_in_the_list(
+    desk: dict[str, Any], client: Client, unconfirmed: Ticket, ticket: Ticket
+) -> None:
+    login(client, desk["agent"])
+    page = text(client.get(ticket_url(unconfirmed)))
+    assert 'id="identity-badge"' in page
+    assert WARNING in page
+    assert 'id="confirm-identity"' in page
+    assert 'name="confirm_identity" value="1"' in page
+    confirmed_page = text(client.get(ticket_url(ticket)))
+    assert 'id="identity-badge"' not in confirmed_page
+    assert WARNING not in confirmed_page
+
+    listing = text(client.get(reverse("service:ticket_list")))
+    rows = re.findall(r'<tr data-ticket="(\d+)".*?</tr>', listing, flags=re.S)
+    assert len(rows) == 2
+    flagged = re.findall(
+        r'<tr data-ticket="(\d+)"(?:(?!</tr>).)*data-identity="unconfirmed"', listing, flags=re.S
+    )
+    assert flagged == [str(unconfirmed.pk)]
+    assert "Identity not confirmed" in listing
+
+
+def test_staff_who_work_the_ticket_confirm_who_wrote(
+    desk: dict[str, Any], client: Client, unconfirmed: Ticket
+) -> None:
+    login(client, desk["agent"])
+    before = (unconfirmed.priority, unconfirmed.assignee_id, unconfirmed.category_id)
+
+    response = client.post(ticket_url(unconfirmed, "ticket_update"), {"confirm_identity": "1"})
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("#identity")
+    unconfirmed.refresh_from_db()
+    assert unconfirmed.identity_confirmed
+    # Nothing else of the ticket moved: the button posts no other field.
+    assert (unconfirmed.priority, unconfirmed.assignee_id, unconfirmed.category_id) == before
+    event = TimelineEvent.objects.filter(
+        customer=unconfirmed.customer, kind=EventKind.TICKET_UPDATED
+    ).get()
+    assert event.actor == desk["agent"]
+    page = text(client.get(response["Location"]))
+    assert "Identity confirmed: the ticket counts as the customer&#x27;s own." in page
+    assert 'id="identity-badge"' not in page
+    # Again is harmless: no second timeline line.
+    assert client.post(ticket_url(unconfirmed, "ticket_update"), {"confirm_identity": "1"})
+    assert TimelineEvent.objects.filter(kind=EventKind.TICKET_UPDATED).count() == 1
+
+
+def test_confirming_with_htmx_swaps_the_work_column(
+    desk: dict[str, Any], client: Client, unconfirmed: Ticket
+) -> None:
+    login(client, desk["agent"])
+    response = client.post(
+        ticket_url(unconfirmed, "ticket_update"),
+        {"confirm_identity": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert page.lstrip().startswith('<div id="ticket-work">')
+    assert "Identity confirmed: the ticket counts as the customer&#x27;s own." in page
+    assert 'id="confirm-identity"' not in page
+
+
+@pytest.mark.parametrize("who", ["outsider", "sales"])
+def test_only_those_who_work_the_ticket_may_confirm_who_wrote(
+    who: str, users: dict[str, Any], outsider: Any, client: Client, unconfirmed: Ticket
+) -> None:
+    actor = outsider if who == "outsider" else users["sales"]
+    login(client, actor)
+    page = text(client.get(ticket_url(unconfirmed)))
+    assert WARNING in page  # everyone is warned
+    assert 'id="confirm-identity"' not in page  # only the desk may clear it
+
+    response = client.post(ticket_url(unconfirmed, "ticket_update"), {"confirm_identity": "1"})
+
+    assert response.status_code == 403
+    unconfirmed.refresh_from_db()
+    assert not unconfirmed.identity_confirmed
 
 
 # --- Compensation ----------------------------------------------------------------------------
@@ -623,6 +718,51 @@ def test_a_canned_reply_fills_the_box_with_a_hostile_name_shown_literally(
     assert "this is Mina Karimi about" in filled
 
 
+def test_canned_replies_on_an_unconfirmed_ticket_do_not_reveal_the_record(
+    desk: dict[str, Any],
+    users: dict[str, Any],
+    make_customer: Any,
+    make_ticket: Any,
+    client: Client,
+) -> None:
+    customer = make_customer(first_name="مینا", last_name="کریمی")
+    order = order_create(
+        actor=users["sales"],
+        customer=customer,
+        number="Z-77",
+        lines=[LineInput(quantity=1, unit_price=100_000, description="Mug")],
+    )
+    ticket = make_ticket(customer=customer, order=order, identity_confirmed=False)
+    reply = CannedReply.objects.create(
+        title="Hello",
+        body_fa="سلام {first_name} {last_name}. سفارش {order} ({ticket})",
+        body_en="Dear {full_name}, about order {order} ({ticket}).",
+    )
+    url = reverse("service:canned_render", args=[reply.pk]) + f"?ticket={ticket.pk}"
+
+    login(client, desk["agent"], language="fa")
+    persian = text(client.get(url, headers={"HX-Request": "true"}))
+    assert f"سلام مشتری گرامی . سفارش  ({ticket.number})" in persian
+    login(client, desk["agent"], language="en")
+    english = text(client.get(url, headers={"HX-Request": "true"}))
+    assert f"Dear valued customer, about order  ({ticket.number})." in english
+    for page in (persian, english):
+        assert "مینا" not in page
+        assert "کریمی" not in page
+        assert "Z-77" not in page
+
+    # An English reader with only a Persian text gets the Persian greeting (the text's language).
+    reply.body_en = ""
+    reply.save(update_fields=["body_en"])
+    assert "سلام مشتری گرامی" in text(client.get(url, headers={"HX-Request": "true"}))
+
+    # Once staff confirmed who wrote, the record fills the reply again.
+    tickets.ticket_update(actor=desk["agent"], ticket=ticket, confirm_identity=True)
+    ticket.refresh_from_db()
+    values = canned.values_for(ticket, desk["agent"])
+    assert (values["first_name"], values["last_name"], values["order"]) == ("مینا", "کریمی", "Z-77")
+
+
 # --- The list --------------------------------------------------------------------------------
 
 
@@ -776,3 +916,12 @@ def test_the_ticket_page_costs_the_same_queries_however_long_its_history(
         add_history()
     assert queries() == short
     assert short <= 32
+
+
+@pytest.mark.parametrize("query", ["\x00", "a\x00b", "\x1b[31m", "۰۹۱۲\x00"])
+def test_the_customer_search_on_a_new_ticket_takes_any_bytes(
+    client: Client, users: dict[str, Any], query: str
+) -> None:
+    client.force_login(users["service"])
+    response = client.get(reverse("service:ticket_new"), {"q": query})
+    assert response.status_code == 200

@@ -238,6 +238,8 @@ def tickets_update(
         )
     if "team_id" in data:
         changes["team"] = _referenced(Team.objects.all(), data["team_id"], "team_id", _("Team"))
+    if data.get("confirm_identity"):
+        changes["confirm_identity"] = True
     with _api_fields(assignee="assignee_id", category="category_id"):
         ticket_update(actor=_actor(request), ticket=ticket, **changes)
     return _ticket_out(ticket.pk)

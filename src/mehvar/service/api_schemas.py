@@ -113,7 +113,12 @@ class TicketPatch(_NoNulls):
     assignee_id: Id | None = Field(None, description="null unassigns; needs the right to assign.")
     priority: PriorityValue | None = Field(None, description="Moves the SLA deadlines.")
     category_id: Id | None = Field(None, description="Moves the SLA deadlines.")
-    team_id: Id | None = None
+    team_id: Id | None = Field(None, description="Only into a team you belong to (or a manager).")
+    confirm_identity: Literal[True] | None = Field(
+        None,
+        description="true: staff checked who wrote (e.g. called the number on file). "
+        "It cannot be taken back.",
+    )
 
 
 class MessageIn(In):
@@ -163,6 +168,10 @@ class TicketOut(Schema):
     product_id: int | None
     repeat_of_id: int | None = Field(description="An earlier ticket about the same thing.")
     reopen_count: int
+    identity_confirmed: bool = Field(
+        description="false: a web form or email matched an existing customer on details anyone "
+        "could type; not counted in the customer's figures until staff confirm it."
+    )
     created_at: datetime
     first_response_due: datetime | None
     first_responded_at: datetime | None

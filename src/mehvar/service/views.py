@@ -139,7 +139,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 def _new_page(
     request: HttpRequest, customer: Customer | None, form: TicketForm, *, status: int = 200
 ) -> HttpResponse:
-    query = (request.GET.get("q") or "").strip()[:100]
+    # Control characters out (PostgreSQL refuses NUL in a query parameter).
+    query = " ".join(tickets.clean_message(request.GET.get("q") or "").split())[:100]
     candidates: list[Customer] = []
     if customer is None and query:
         found = customer_list(viewer=_actor(request), filters=CustomerFilters(q=query))
