@@ -84,12 +84,21 @@ def reason_sentences(profile: ServiceProfile) -> list[str]:
 
 
 def service_card_of(customer_id: int) -> ServiceCard:
-    """The profile's four aggregate queries and one short list (open tickets first)."""
+    """The profile's one aggregate query and one short list (open tickets first)."""
     profile = service_profile(customer_id)
     open_first = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1))
     latest = list(
         Ticket.objects.filter(customer_id=customer_id)
-        .only("pk", "subject", "status", "kind", "created_at", "resolution_due", "repeat_of_id")
+        .only(
+            "pk",
+            "subject",
+            "status",
+            "kind",
+            "created_at",
+            "resolution_due",
+            "repeat_of_id",
+            "identity_confirmed",
+        )
         .order_by(open_first, "-created_at", "-pk")[: SHOWN + RECENT]
     )
     # With many open tickets the finished ones give way: what is still open matters more.
