@@ -726,3 +726,27 @@ def test_an_anonymous_answer_opens_no_ticket(users: dict[str, Any], desk: dict[s
     with pytest.raises(ValidationFailed) as missing:
         tickets.ticket_from_follow_up(actor=desk["agent"], follow_up_id=follow_up.pk + 100)
     assert english(missing.value.errors) == {"follow_up": "No such follow-up."}
+
+
+def test_resolved_tickets_close_after_the_quiet_days_once(
+    make_ticket: Any, desk: dict[str, Any]
+) -> None:
+    agent = desk["agent"]
+    old, fresh, reopened = make_ticket(), make_ticket(), make_ticket()
+    for one in (old, fresh, reopened):
+        tickets.ticket_transition(actor=agent, ticket=one, status="resolved", resolution="حل شد")
+    tickets.message_add(actor=None, ticket=reopened, kind="customer", body="هنوز خراب است")
+    now = timezone.now()
+    Ticket.objects.filter(pk__in=[old.pk, reopened.pk]).update(resolved_at=now - timedelta(days=8))
+    Ticket.objects.filter(pk=fresh.pk).update(resolved_at=now - timedelta(days=6))
+    assert tickets.close_resolved(now=now) == [old.pk]
+    assert tickets.close_resolved(now=now) == []
+    old.refresh_from_db()
+    assert (old.status, old.closed_at) == (TicketStatus.CLOSED, now)
+    events = TimelineEvent.objects.filter(ref_id=str(old.pk), data__to="closed")
+    assert events.count() == 1
+    settings = DeskSettings.current()
+    settings.close_after_days = 0
+    settings.save()
+    Ticket.objects.filter(pk=fresh.pk).update(resolved_at=now - timedelta(days=60))
+    assert tickets.close_resolved(now=now) == []

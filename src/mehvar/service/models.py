@@ -567,6 +567,11 @@ class DeskSettings(models.Model):
     guarantee_days = models.PositiveSmallIntegerField(
         _("money-back guarantee (days after delivery)"), default=7
     )
+    close_after_days = models.PositiveSmallIntegerField(
+        _("close resolved tickets after (days)"),
+        default=7,
+        help_text=_("A resolved ticket the customer did not answer is closed; 0 never closes."),
+    )
     warn_before_minutes = models.PositiveIntegerField(
         _("warn before a deadline (business minutes)"), default=60
     )

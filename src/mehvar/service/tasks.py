@@ -12,6 +12,7 @@ from mehvar.service import (
     notify,
     satisfaction,
     tasks_mail,  # noqa: F401  (registers the mailbox poll with Huey)
+    tickets,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,14 @@ def send_escalation(ticket_id: int, which: str) -> None:
 @db_task(retries=2, retry_delay=300)
 def ask_satisfaction(ticket_id: int) -> None:
     satisfaction.satisfaction_invite(ticket_id)
+
+
+# Daily at 00:40 UTC (04:10 Tehran): resolved tickets nobody answered for a week are closed.
+@db_periodic_task(crontab(minute="40", hour="0"))
+def close_resolved_tickets() -> None:
+    closed = tickets.close_resolved()
+    if closed:
+        logger.info("closed %s resolved tickets", len(closed))
 
 
 @db_periodic_task(crontab(minute="*/5"))

@@ -682,3 +682,48 @@ def ticket_from_follow_up(*, actor: User, follow_up_id: int) -> Ticket:
     ticket.follow_up = follow_up
     ticket.save(update_fields=["follow_up"])
     return ticket
+
+
+def close_resolved(*, now: datetime | None = None) -> list[int]:
+    """Close the tickets resolved more than ``close_after_days`` ago that nobody reopened.
+
+    Until then the customer's answer reopens the ticket; after it, their words open a new one.
+    Each ticket is re-checked under its lock, so a customer writing at that moment wins.
+    """
+    now = now or timezone.now()
+    days = DeskSettings.current().close_after_days
+    if not days:
+        return []
+    stale = Ticket.objects.filter(
+        status=TicketStatus.RESOLVED, resolved_at__lt=now - timedelta(days=days)
+    ).values_list("pk", flat=True)
+    closed = []
+    for ticket_id in list(stale[:1000]):
+        with transaction.atomic():
+            ticket = (
+                Ticket.objects.select_for_update(of=("self",))
+                .select_related("customer")
+                .get(pk=ticket_id)
+            )
+            if ticket.status != TicketStatus.RESOLVED:
+                continue
+            ticket.status = TicketStatus.CLOSED
+            ticket.closed_at = now
+            ticket.save(update_fields=["status", "closed_at"])
+            with override("fa"):
+                summary = _("%(ticket)s closed %(days)d days after it was resolved") % {
+                    "ticket": ticket.number,
+                    "days": days,
+                }
+            record_touchpoint(
+                customer=ticket.customer,
+                kind=EventKind.TICKET_UPDATED,
+                channel=Channel.SYSTEM,
+                department=Department.SERVICE,
+                summary=summary,
+                ref=ticket,
+                occurred_at=now,
+                data={"from": TicketStatus.RESOLVED.value, "to": TicketStatus.CLOSED.value},
+            )
+        closed.append(ticket_id)
+    return closed
