@@ -53,3 +53,15 @@ def test_an_unconfirmed_writer_does_not_count_until_staff_confirm(
         tickets.ticket_update(actor=desk["agent"], ticket=ticket, confirm_identity=True)
     figures = profile.service_profile(customer.pk)
     assert (figures.complaints, figures.flagged) == (4, True)
+
+
+def test_compensation_on_an_unconfirmed_ticket_does_not_count_either(
+    make_customer: Any, make_ticket: Any, desk: dict[str, Any]
+) -> None:
+    customer = make_customer()
+    typed = make_ticket(customer=customer, identity_confirmed=False)
+    compensation.compensation_grant(
+        actor=desk["agent"], ticket=typed, kind="voucher", amount=3_000_000, reason="تاخیر"
+    )
+    figures = profile.service_profile(customer.pk)
+    assert (figures.compensation, figures.open_tickets) == (0, 0)

@@ -224,7 +224,13 @@ def compensation_grant(
 ) -> CompensationEntry | CompensationRequest:
     """Grant within one's own limit, or ask for approval above it (returns the request)."""
     require(actor, Perm.COMPENSATION_GRANT)
-    ticket = Ticket.objects.select_related("customer", "team").get(pk=ticket.pk)
+    # Locked, so two grants on one ticket at once are counted one after the other against the
+    # person's limit (``granted_alone`` reads the first before the second decides).
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("customer", "team")
+        .get(pk=ticket.pk)
+    )
     require_work(actor, ticket)
     kind, amount, reason = _clean(kind, amount, reason)
     # The limit covers what one person gives on one ticket, together: five grants of a limit
@@ -334,7 +340,8 @@ def compensation_reverse(
         with transaction.atomic():
             reversal = CompensationEntry.objects.create(
                 ticket=entry.ticket,
-                customer_id=entry.customer_id,
+                # The ticket's customer: after a merge the ticket moved, the original line not.
+                customer_id=entry.ticket.customer_id,
                 team_id=entry.team_id,
                 kind=entry.kind,
                 amount=-entry.amount,

@@ -73,7 +73,9 @@ def service_profile(customer_id: int, *, now: datetime | None = None) -> Service
         status__in=(OrderStatus.CANCELLED, OrderStatus.RETURNED)
     )
     # Through the ticket: after a merge the tickets moved, the append-only ledger did not.
-    given = CompensationEntry.objects.filter(created_at__gte=since, counts_to_budget=True)
+    given = CompensationEntry.objects.filter(
+        created_at__gte=since, counts_to_budget=True, ticket__identity_confirmed=True
+    )
     figures = (
         Customer.objects.filter(pk=customer_id)
         .values("pk")
@@ -82,7 +84,8 @@ def service_profile(customer_id: int, *, now: datetime | None = None) -> Service
             figure_complaints=_per_customer(recent.filter(kind=TicketKind.COMPLAINT), Count("pk")),
             figure_repeats=_per_customer(recent.filter(repeat_of__isnull=False), Count("pk")),
             figure_open_tickets=_per_customer(
-                Ticket.objects.filter(status__in=OPEN_STATUSES), Count("pk")
+                Ticket.objects.filter(status__in=OPEN_STATUSES, identity_confirmed=True),
+                Count("pk"),
             ),
             figure_compensation=_per_customer(given, Sum("amount"), via="ticket__customer_id"),
             figure_revenue=_per_customer(sold, Sum("total")),

@@ -690,7 +690,8 @@ def _ledger_page(
         "pending": [
             (
                 req,
-                req.amount <= limit,
+                # Approvable by this person: within their limit and not their own request.
+                req.amount <= limit and req.requested_by_id != actor.pk,
                 deciding.get(req.pk) or DecideForm(prefix=f"q{req.pk}", auto_id="id_%s"),
             )
             for req in pending
